@@ -1,0 +1,34 @@
+package digest
+
+import (
+	"crypto/md5"
+	"encoding/hex"
+	"sort"
+	"strings"
+)
+
+// OMS returns the 商派 OMS sign: UPPER(md5(UPPER(md5(assemble)) + token)),
+// where assemble concatenates key then value of every parameter but "sign",
+// keys sorted as strings, with no separator.
+func OMS(params map[string]string, token string) string {
+	inner := md5.Sum([]byte(OMSAssemble(params)))
+	outer := md5.Sum([]byte(strings.ToUpper(hex.EncodeToString(inner[:])) + token))
+	return strings.ToUpper(hex.EncodeToString(outer[:]))
+}
+
+// OMSAssemble is the string OMS hashes (exported for tests and the fake).
+func OMSAssemble(params map[string]string) string {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		if k != "sign" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		b.WriteString(k)
+		b.WriteString(params[k])
+	}
+	return b.String()
+}

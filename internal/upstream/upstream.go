@@ -1,0 +1,109 @@
+// Package upstream holds what every external API client shares: the one
+// failure classification the worker acts on (permanent: report and stop;
+// transient: retry), and the vendors' time zone.
+//
+// Each vendor lives in its own sub-package (waiqin, oms, jdy, wdt) with a
+// fake server beside it for tests and the demo.
+package upstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+)
+
+// Shanghai is the vendors' time zone (UTC+8, no daylight saving since 1991).
+// A fixed zone needs no tzdata in a static binary.
+var Shanghai = time.FixedZone("Asia/Shanghai", 8*60*60)
+
+// Sentinels matched by errors.Is on any *Error.
+var (
+	// ErrPermanent: retrying the same request cannot succeed (bad credentials,
+	// refused parameters, validation, unknown method, malformed answer).
+	ErrPermanent = errors.New("permanent upstream failure")
+	// ErrTransient: the same request may succeed later (network, timeout,
+	// 5xx, 429, busy, expired timestamp).
+	ErrTransient = errors.New("transient upstream failure")
+)
+
+// Error is a failed call to an external API. It never carries a secret:
+// clients put the vendor's code and message here, not the request.
+type Error struct {
+	Vendor    string // "waiqin", "oms", "jdy", "wdt"
+	Op        string // endpoint or method, e.g. "saveStatement", "ar.getList"
+	Code      string // the vendor's code as text ("100608", "e000002", "1003"); empty if none
+	Message   string // the vendor's message, or what went wrong
+	Status    int    // HTTP status when there was one, else 0
+	Permanent bool
+	Err       error // underlying cause, if any
+}
+
+func (e *Error) Error() string {
+	s := e.Vendor + " " + e.Op + ": "
+	if e.Status != 0 {
+		s += fmt.Sprintf("HTTP %d: ", e.Status)
+	}
+	if e.Code != "" {
+		s += "code " + e.Code + ": "
+	}
+	s += e.Message
+	if e.Err != nil && e.Message == "" {
+		s += e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrPermanent) / errors.Is(err, ErrTransient) work.
+func (e *Error) Is(target error) bool {
+	switch target {
+	case ErrPermanent:
+		return e.Permanent
+	case ErrTransient:
+		return !e.Permanent
+	}
+	return false
+}
+
+// IsPermanent reports whether err is an upstream failure that must not be
+// retried. Errors that are not *Error (network, context) count as transient.
+func IsPermanent(err error) bool { return errors.Is(err, ErrPermanent) }
+
+// As returns the *Error in err's chain, if any.
+func As(err error) (*Error, bool) {
+	var e *Error
+	ok := errors.As(err, &e)
+	return e, ok
+}
+
+// PermanentStatus is the HTTP classification shared by all vendors: 4xx is
+// permanent except 408 (timeout) and 429 (rate limit); everything else
+// (5xx, 3xx) is transient.
+func PermanentStatus(status int) bool {
+	return status >= 400 && status < 500 && status != http.StatusRequestTimeout && status != http.StatusTooManyRequests
+}
+
+// Transport wraps a failure to get an answer at all (dial, TLS, timeout,
+// reset) as a transient *Error. A cancelled caller context is returned as is:
+// it is not the vendor's fault and must not be reported to 勤策.
+func Transport(vendor, op string, ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return &Error{Vendor: vendor, Op: op, Message: "request failed: " + redactURL(err), Err: err}
+}
+
+// redactURL drops the URL a *url.Error carries (it may hold signatures or
+// tokens in the path or query) and keeps only the cause.
+func redactURL(err error) string {
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) {
+		if inner := ue.Unwrap(); inner != nil {
+			return inner.Error()
+		}
+	}
+	return err.Error()
+}

@@ -1,0 +1,73 @@
+package upstream_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/ksfsync/ksfsync/internal/upstream"
+)
+
+func TestClassification(t *testing.T) {
+	t.Parallel()
+	perm := &upstream.Error{Vendor: "oms", Op: "ar.getList", Code: "1003", Message: "签名错误", Permanent: true}
+	trans := &upstream.Error{Vendor: "wdt", Op: "bills", Message: "busy"}
+	wrapped := fmt.Errorf("sync c1: %w", perm)
+	tests := []struct {
+		name      string
+		err       error
+		permanent bool
+		transient bool
+	}{
+		{"permanent", perm, true, false},
+		{"wrapped permanent", wrapped, true, false},
+		{"transient", trans, false, true},
+		{"plain error", errors.New("boom"), false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := upstream.IsPermanent(tt.err); got != tt.permanent {
+				t.Errorf("IsPermanent = %v", got)
+			}
+			if got := errors.Is(tt.err, upstream.ErrTransient); got != tt.transient {
+				t.Errorf("Is(ErrTransient) = %v", got)
+			}
+		})
+	}
+	if e, ok := upstream.As(wrapped); !ok || e.Code != "1003" {
+		t.Fatalf("As = %v %v", e, ok)
+	}
+	if got := perm.Error(); got != "oms ar.getList: code 1003: 签名错误" {
+		t.Fatalf("Error() = %q", got)
+	}
+}
+
+func TestPermanentStatus(t *testing.T) {
+	t.Parallel()
+	for status, want := range map[int]bool{400: true, 401: true, 403: true, 404: true, 408: false, 429: false, 500: false, 502: false, 503: false} {
+		if got := upstream.PermanentStatus(status); got != want {
+			t.Errorf("PermanentStatus(%d) = %v", status, got)
+		}
+	}
+	_ = http.StatusOK
+}
+
+func TestTransportRedactsURL(t *testing.T) {
+	t.Parallel()
+	cause := errors.New("connection refused")
+	err := upstream.Transport("waiqin", "saveStatement", context.Background(),
+		&url.Error{Op: "Post", URL: "https://x/api/ksfStatement/v1/saveStatement/openid/20260101/SECRETDIGEST/id", Err: cause})
+	if strings.Contains(err.Error(), "SECRETDIGEST") || !errors.Is(err, upstream.ErrTransient) || !errors.Is(err, cause) {
+		t.Fatalf("Transport = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := upstream.Transport("waiqin", "x", ctx, cause); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled = %v", err)
+	}
+}
