@@ -71,3 +71,22 @@ func TestTransportRedactsURL(t *testing.T) {
 		t.Fatalf("cancelled = %v", err)
 	}
 }
+
+func TestOutcome(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{nil, upstream.OutcomeOK},
+		{&upstream.Error{Permanent: true}, upstream.OutcomePermanent},
+		{&upstream.Error{Err: context.DeadlineExceeded}, upstream.OutcomeTransient},
+		{fmt.Errorf("x: %w", context.Canceled), upstream.OutcomeCanceled},
+		{errors.New("eof"), upstream.OutcomeTransient},
+	}
+	for _, tt := range tests {
+		if got := upstream.Outcome(tt.err); got != tt.want {
+			t.Errorf("Outcome(%v) = %s, want %s", tt.err, got, tt.want)
+		}
+	}
+}
