@@ -126,3 +126,13 @@ type Report struct {
 
 // ReportTaskID is one report per failed sync task.
 func ReportTaskID(syncTaskID string) string { return "report:" + syncTaskID }
+
+// PushResult is what the ksf:push handler writes as the task's result
+// (asynq ResultWriter), kept with the completed task for the audit trail.
+type PushResult struct {
+	Customers     int    `json:"customers"`      // customers the push resolved to
+	FannedOut     int    `json:"fanned_out"`     // sync tasks newly enqueued
+	AlreadyQueued int    `json:"already_queued"` // sync tasks that existed already (re-run fan-out)
+	AllCustomers  bool   `json:"all_customers"`  // the push named no customer: getCustomers was used
+	Kind          string `json:"kind"`           // ksf:statement or ksf:expense
+}
