@@ -1,0 +1,67 @@
+package tasks
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Retry and timeout policy per kind. Documented in docs/worker.md.
+const (
+	SyncMaxRetry   = 10               // ≈ 5 h of backoff before save*Error is sent
+	ReportMaxRetry = 20               // error logs matter: keep trying ≈ 1.5 days
+	PushTimeout    = 5 * time.Minute  // a fan-out of 5,000 customers
+	SyncTimeout    = 10 * time.Minute // fetch every page, build, save
+	ReportTimeout  = time.Minute
+	SyncRetention  = 24 * time.Hour // a re-run fan-out within a day adds nothing twice
+	RetryBase      = 10 * time.Second
+	RetryCap       = time.Hour
+)
+
+// RetryDelay is exponential backoff with jitter: base·2^n capped at RetryCap,
+// then a uniformly random 50–100 % of it, so a burst of failures spreads out.
+// Retry n=0 waits 5–10 s, n=5 about 2.7–5.3 min, n≥9 30–60 min.
+func RetryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+	d := RetryCap
+	if n < 20 {
+		if x := RetryBase << n; x < RetryCap {
+			d = x
+		}
+	}
+	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
+}
+
+// NewSyncTask returns the ksf:statement / ksf:expense task of s.
+func NewSyncTask(s Sync) (*asynq.Task, error) {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("encode sync payload: %w", err)
+	}
+	return asynq.NewTask(s.Kind(), b,
+		asynq.TaskID(SyncTaskID(s.TenantID, s.MsgID, s.DataType, s.CustomerCode)),
+		asynq.Queue(QueueSync),
+		asynq.MaxRetry(SyncMaxRetry),
+		asynq.Timeout(SyncTimeout),
+		asynq.Retention(SyncRetention),
+	), nil
+}
+
+// NewReportTask returns the ksf:report task of r.
+func NewReportTask(r Report) (*asynq.Task, error) {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("encode report payload: %w", err)
+	}
+	opts := []asynq.Option{
+		asynq.Queue(QueueReport),
+		asynq.MaxRetry(ReportMaxRetry),
+		asynq.Timeout(ReportTimeout),
+	}
+	if r.SyncTaskID != "" {
+		opts = append(opts, asynq.TaskID(ReportTaskID(r.SyncTaskID)))
+	}
+	return asynq.NewTask(TypeReport, b, opts...), nil
+}
