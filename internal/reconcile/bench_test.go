@@ -1,0 +1,69 @@
+package reconcile
+
+import (
+	"encoding/json"
+	"io"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/ksfsync/ksfsync/internal/upstream"
+)
+
+// bigGoods is a goods input of 50,000 trade and detail lines: 12,500 bills of
+// three items (37,500 details) and their 12,500 trades.
+func bigGoods() GoodsInput {
+	p := mustPeriod("2024-01-01", "2024-12-31")
+	in := GoodsInput{TenantID: "T1001", CustomerCode: "C-BIG", Period: p,
+		Bills: make([]Bill, 12_500), Transactions: []Transaction{}, CurrentBalance: &decimal.Zero}
+	amt, qty := decimal.RequireFromString("123.45"), decimal.RequireFromString("3")
+	for i := range in.Bills {
+		typ := "销售单"
+		if i%9 == 0 {
+			typ = "销售退货单"
+		}
+		in.Bills[i] = Bill{
+			BillBN: "BILL" + strconv.Itoa(1_000_000+i), BillType: typ, Amount: decimal.RequireFromString("370.35"),
+			Time:  time.Date(2024, 1, 1, 0, 0, 0, 0, upstream.Shanghai).Add(time.Duration((i*7919)%500_000) * time.Minute),
+			Items: []Item{{"SKU-1", "产品一", amt, qty}, {"SKU-2", "产品二", amt, qty}, {"SKU-3", "产品三", amt, qty}},
+		}
+	}
+	return in
+}
+
+// BenchmarkBuildGoods50k builds a statement of 50,000 lines. B/op is all the
+// builder allocates; the statement it returns is most of it, since it is
+// what the worker then serialises and sends.
+func BenchmarkBuildGoods50k(b *testing.B) {
+	in := bigGoods()
+	b.ReportAllocs()
+	var size int
+	for b.Loop() {
+		r, err := BuildGoods(in, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = len(r.Statement.Trade)
+	}
+	if size != 12_500 {
+		b.Fatalf("%d trades", size)
+	}
+}
+
+// BenchmarkBuildAndEncode50k adds the JSON encoding the worker does before
+// sending, streamed to a discarding writer.
+func BenchmarkBuildAndEncode50k(b *testing.B) {
+	in := bigGoods()
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := BuildGoods(in, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := json.NewEncoder(io.Discard).Encode(&r.Statement); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
