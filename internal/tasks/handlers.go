@@ -38,8 +38,8 @@ type Waiqin interface {
 	Customers(ctx context.Context, tenantID string, fn func(code string) error) error
 	SaveStatement(ctx context.Context, tenantID string, s *statement.Statement) error
 	SaveExpense(ctx context.Context, tenantID string, e *statement.Expense) error
-	// SaveError calls saveStatementError or saveExpenseError by dataType.
-	SaveError(ctx context.Context, tenantID, dataType string, log statement.ErrorLog) error
+	SaveStatementError(ctx context.Context, tenantID string, log statement.ErrorLog) error
+	SaveExpenseError(ctx context.Context, tenantID string, log statement.ErrorLog) error
 }
 
 // Built is one customer's statement, ready to save. Exactly one of
@@ -267,7 +267,7 @@ func (h *Handlers) save(ctx context.Context, s Sync, b Built) error {
 
 // report sends the error log now, or queues a ksf:report job to send it.
 func (h *Handlers) report(ctx context.Context, r Report) error {
-	err := h.Waiqin.SaveError(ctx, r.TenantID, r.DataType, errorLog(r))
+	err := h.saveError(ctx, r)
 	if err == nil {
 		h.observe(func(o Observer) { o.ErrorLogSent(SyncKind(r.DataType)) })
 		return nil
@@ -293,7 +293,7 @@ func (h *Handlers) HandleReport(ctx context.Context, t *asynq.Task) error {
 	}
 	log := h.Logger.With().Str("kind", t.Type()).Str("task_id", taskID(ctx)).Str("tenant", r.TenantID).
 		Str("customer", r.CustomerCode).Str("reason", r.Reason).Logger()
-	err := h.Waiqin.SaveError(ctx, r.TenantID, r.DataType, errorLog(r))
+	err := h.saveError(ctx, r)
 	switch {
 	case err == nil:
 		h.observe(func(o Observer) { o.ErrorLogSent(SyncKind(r.DataType)) })
@@ -308,8 +308,13 @@ func (h *Handlers) HandleReport(ctx context.Context, t *asynq.Task) error {
 	}
 }
 
-func errorLog(r Report) statement.ErrorLog {
-	return statement.ErrorLog{CustomerCode: r.CustomerCode, StartDate: r.StartDate, ErrorReason: r.Reason}
+// saveError calls saveStatementError or saveExpenseError by data type.
+func (h *Handlers) saveError(ctx context.Context, r Report) error {
+	l := statement.ErrorLog{CustomerCode: r.CustomerCode, StartDate: r.StartDate, ErrorReason: r.Reason}
+	if r.DataType == DataTypeExpense {
+		return h.Waiqin.SaveExpenseError(ctx, r.TenantID, l)
+	}
+	return h.Waiqin.SaveStatementError(ctx, r.TenantID, l)
 }
 
 func (h *Handlers) done(kind, outcome string, start time.Time, ev *zerolog.Event) {

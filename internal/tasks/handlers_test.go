@@ -59,7 +59,11 @@ func (m *memWaiqin) SaveExpense(_ context.Context, _ string, e *statement.Expens
 	return nil
 }
 
-func (m *memWaiqin) SaveError(_ context.Context, _ string, _ string, l statement.ErrorLog) error {
+func (m *memWaiqin) SaveStatementError(ctx context.Context, tenant string, l statement.ErrorLog) error {
+	return m.SaveExpenseError(ctx, tenant, l)
+}
+
+func (m *memWaiqin) SaveExpenseError(_ context.Context, _ string, l statement.ErrorLog) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.logErr != nil {

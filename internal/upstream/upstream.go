@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 )
 
@@ -89,21 +90,16 @@ func PermanentStatus(status int) bool {
 // Transport wraps a failure to get an answer at all (dial, TLS, timeout,
 // reset) as a transient *Error. A cancelled caller context is returned as is:
 // it is not the vendor's fault and must not be reported to 勤策.
+//
+// A *url.Error is unwrapped and dropped: its URL may carry signatures or
+// tokens (勤策 puts the digest in the path), so it must not stay in the chain.
 func Transport(vendor, op string, ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	return &Error{Vendor: vendor, Op: op, Message: "request failed: " + redactURL(err), Err: err}
-}
-
-// redactURL drops the URL a *url.Error carries (it may hold signatures or
-// tokens in the path or query) and keeps only the cause.
-func redactURL(err error) string {
-	var ue interface{ Unwrap() error }
-	if errors.As(err, &ue) {
-		if inner := ue.Unwrap(); inner != nil {
-			return inner.Error()
-		}
+	var ue *url.Error
+	if errors.As(err, &ue) && ue.Err != nil {
+		err = ue.Err
 	}
-	return err.Error()
+	return &Error{Vendor: vendor, Op: op, Message: "request failed: " + err.Error(), Err: err}
 }

@@ -62,7 +62,8 @@ func TestTransportRedactsURL(t *testing.T) {
 	cause := errors.New("connection refused")
 	err := upstream.Transport("waiqin", "saveStatement", context.Background(),
 		&url.Error{Op: "Post", URL: "https://x/api/ksfStatement/v1/saveStatement/openid/20260101/SECRETDIGEST/id", Err: cause})
-	if strings.Contains(err.Error(), "SECRETDIGEST") || !errors.Is(err, upstream.ErrTransient) || !errors.Is(err, cause) {
+	var ue *url.Error
+	if strings.Contains(err.Error(), "SECRETDIGEST") || errors.As(err, &ue) || !errors.Is(err, upstream.ErrTransient) || !errors.Is(err, cause) {
 		t.Fatalf("Transport = %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -86,7 +86,6 @@ func mask(s string) string {
 type Client struct {
 	cfg       Config
 	router    *url.URL
-	routerTxt string // for errors: no query, no credentials
 	hc        *http.Client
 	lim       Limiter
 	now       func() time.Time
@@ -143,7 +142,7 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	c := &Client{cfg: cfg, router: u, routerTxt: u.Scheme + "://" + u.Host + u.Path,
+	c := &Client{cfg: cfg, router: u,
 		hc: cfg.HTTPClient, lim: cfg.Limiter, now: cfg.Now, platforms: plats}
 	if c.hc == nil {
 		c.hc = &http.Client{}
@@ -375,12 +374,8 @@ func (c *Client) request(ctx context.Context, biz map[string]string) (*http.Requ
 	return req, nil
 }
 
-// transport classifies a failure to get an answer, after replacing the URL a
-// *url.Error carries (its query holds the sign) with the bare router URL.
+// transport classifies a failure to get an answer; upstream.Transport drops
+// the *url.Error, whose query holds the sign.
 func (c *Client) transport(ctx context.Context, err error) error {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		err = &url.Error{Op: ue.Op, URL: c.routerTxt, Err: ue.Err}
-	}
 	return upstream.Transport(Vendor, Method, ctx, err)
 }
