@@ -21,13 +21,16 @@ var ErrPermanent = errors.New("permanent failure")
 
 // Permanent marks err as not worth retrying.
 func Permanent(err error) error {
-	if err == nil || isPermanent(err) {
+	if err == nil || IsPermanent(err) {
 		return err
 	}
 	return fmt.Errorf("%w: %w", ErrPermanent, err)
 }
 
-func isPermanent(err error) bool {
+// IsPermanent is the worker's classification: a vendor's permanent failure,
+// anything marked with Permanent, or asynq.SkipRetry. Everything else is
+// retried.
+func IsPermanent(err error) bool {
 	return errors.Is(err, ErrPermanent) || upstream.IsPermanent(err) || errors.Is(err, asynq.SkipRetry)
 }
 
@@ -213,7 +216,7 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 		h.done(t.Type(), OutcomeRetry, start, log.Warn().Err(err))
 		return err
 	}
-	permanent := isPermanent(err)
+	permanent := IsPermanent(err)
 	retried, final := h.attemptOf(ctx)
 	if !permanent && !final {
 		h.done(t.Type(), OutcomeRetry, start, log.Warn().Err(err).Int("retried", retried))
@@ -299,7 +302,7 @@ func (h *Handlers) HandleReport(ctx context.Context, t *asynq.Task) error {
 		h.observe(func(o Observer) { o.ErrorLogSent(SyncKind(r.DataType)) })
 		h.done(t.Type(), OutcomeOK, start, log.Info())
 		return nil
-	case isPermanent(err):
+	case IsPermanent(err):
 		h.done(t.Type(), OutcomeFailed, start, log.Error().Err(err))
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	default:
