@@ -234,7 +234,6 @@ func TestNumbers(t *testing.T) {
 	})
 }
 
-
 // goodsBase is a small valid input that tests modify.
 func goodsBase() GoodsInput {
 	return GoodsInput{

@@ -51,10 +51,10 @@ func TestOMSGoods(t *testing.T) {
 	t.Parallel()
 	now := func() time.Time { return time.Now() }
 	tests := []struct {
-		name, customer                               string
-		wantTrades, wantDetails                      int
+		name, customer                                string
+		wantTrades, wantDetails                       int
 		zchje, zthje, zjkje, begin, end, zchsl, zthsl string
-		wantDiff                                     bool
+		wantDiff                                      bool
 	}{
 		// begin = 1000+1000 (before the expense), end 1500: 1500−2000 = −500 vs 500−(1000−200) = −300: 对账差异 −200.
 		{"bills and payments", "C1", 3, 3, "1000.00", "200.00", "500.00", "2000.00", "1500.00", "100", "20", true},
