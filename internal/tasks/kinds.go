@@ -33,8 +33,9 @@ const (
 )
 
 // PushRetention keeps a completed ksf:push task as the audit trail of what
-// 勤策 asked (DESIGN: at least 7 days).
-const PushRetention = 7 * 24 * time.Hour
+// 勤策 asked (DESIGN: at least 7 days), and longer than 勤策's 10 days of
+// retries, so a late retry of a push is still recognised as already queued.
+const PushRetention = 11 * 24 * time.Hour
 
 // ValidDataType reports whether dt is a data type ksfsync handles.
 func ValidDataType(dt string) bool { return dt == DataTypeStatement || dt == DataTypeExpense }

@@ -1,0 +1,77 @@
+// Command worker processes the tasks the receiver queues. For now it starts
+// an asynq server on the push, sync and report queues with no handlers (the
+// worker issue registers them in app.Worker's Mux) and stops cleanly on
+// SIGTERM.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/ksfsync/ksfsync/internal/app"
+	"github.com/ksfsync/ksfsync/internal/config"
+	"github.com/ksfsync/ksfsync/internal/redisconn"
+)
+
+func main() {
+	zerolog.TimeFieldFormat = time.RFC3339Nano
+	os.Exit(run(context.Background(), os.Args[1:], os.Environ(), os.Stdout, os.Stderr))
+}
+
+// run returns the exit code: 0 after a clean stop, 1 on a failure while
+// running, 2 on bad flags or configuration.
+func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	drain := fs.Duration("shutdown-timeout", 30*time.Second, "how long SIGTERM waits for running tasks")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: worker [-shutdown-timeout 30s]\nConfiguration: KSF_* variables, see docs/configuration.md.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	log := zerolog.New(stdout).With().Timestamp().Str("process", "worker").Logger()
+
+	cfg, err := config.Load(environ, os.ReadFile)
+	if err != nil {
+		log.Error().Err(err).Msg("invalid configuration")
+		return 2
+	}
+	redisconn.SetLogger(log) // process-wide: go-redis's own messages as JSON lines
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	w := app.NewWorker(cfg, log)
+	if *drain > 5*time.Second {
+		w.ShutdownTimeout = *drain - 5*time.Second // leave time to close the rest
+	}
+	if err := w.Open(ctx); err != nil {
+		log.Error().Err(err).Msg("cannot start")
+		return 1
+	}
+	code := 0
+	select {
+	case <-ctx.Done():
+		log.Info().Msg("stopping: letting running tasks finish")
+	case err := <-w.Err():
+		log.Error().Err(err).Msg("listener failed")
+		code = 1
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), *drain)
+	defer cancel()
+	if err := w.Close(sctx); err != nil {
+		log.Error().Err(err).Msg("unclean shutdown")
+		code = 1
+	}
+	log.Info().Msg("stopped")
+	return code
+}

@@ -1,0 +1,34 @@
+package app
+
+import (
+	"fmt"
+	stdlog "log"
+	"strings"
+
+	"github.com/rs/zerolog"
+)
+
+// stdLogger routes net/http's own messages (TLS handshakes, bad requests
+// below the handler) to zerolog.
+func stdLogger(log zerolog.Logger) *stdlog.Logger {
+	l := log.With().Str("component", "http").Logger()
+	return stdlog.New(writerFunc(func(p []byte) (int, error) {
+		l.Warn().Msg(strings.TrimSpace(string(p)))
+		return len(p), nil
+	}), "", 0)
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// asynqLogger adapts zerolog to asynq.Logger.
+type asynqLogger struct{ log zerolog.Logger }
+
+func (l asynqLogger) Debug(args ...any) { l.log.Debug().Msg(fmt.Sprint(args...)) }
+func (l asynqLogger) Info(args ...any)  { l.log.Info().Msg(fmt.Sprint(args...)) }
+func (l asynqLogger) Warn(args ...any)  { l.log.Warn().Msg(fmt.Sprint(args...)) }
+func (l asynqLogger) Error(args ...any) { l.log.Error().Msg(fmt.Sprint(args...)) }
+
+// Fatal is what asynq calls when it cannot go on; zerolog's Fatal exits.
+func (l asynqLogger) Fatal(args ...any) { l.log.Fatal().Msg(fmt.Sprint(args...)) }

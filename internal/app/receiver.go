@@ -1,0 +1,272 @@
+// Package app wires ksfsync's processes from a config.Config: the receiver
+// (push listener + admin listener on a Redis) and the worker (an asynq
+// server on the push, sync and report queues). cmd/receiver and cmd/worker
+// only parse flags, handle signals and call these; tests start the same
+// types on 127.0.0.1:0 and stop them.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+	"github.com/hibiken/asynq"
+	"github.com/rs/zerolog"
+
+	"github.com/ksfsync/ksfsync/internal/config"
+	"github.com/ksfsync/ksfsync/internal/digest"
+	"github.com/ksfsync/ksfsync/internal/redisconn"
+	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/webhook"
+)
+
+// receiverPoolSize: one Redis connection per push in flight up to this many
+// (go-redis's default is 10 per CPU); more concurrent pushes wait for one.
+const receiverPoolSize = 64
+
+// Receiver is the receiver process: POST /waiqin/push (+ health) on
+// Config.HTTPAddr, health on the admin listener, pushes queued in Redis.
+type Receiver struct {
+	Config *config.Config
+	Logger zerolog.Logger
+	// Observer is told of every push (metrics); nil = none.
+	Observer webhook.Observer
+	// Banner receives the demo's ready-to-paste curl line; nil = not printed.
+	Banner io.Writer
+	// RedisOptions bound the Redis calls; zero = redisconn's 500 ms defaults.
+	RedisOptions redisconn.Options
+
+	conn    *redisconn.Conn
+	pushSrv *http.Server
+	admin   *http.Server
+	pushLn  net.Listener
+	adminLn net.Listener
+	errc    chan error
+
+	// connState, when set (tests), follows the push listener's connections.
+	connState func(net.Conn, http.ConnState)
+}
+
+// NewReceiver returns a receiver for cfg; Open starts it.
+func NewReceiver(cfg *config.Config, log zerolog.Logger) *Receiver {
+	return &Receiver{Config: cfg, Logger: log, errc: make(chan error, 2)}
+}
+
+// Open connects Redis (embedded in the demo), starts both listeners and
+// returns; serving goes on until Close. A Redis that does not answer yet is
+// a warning, not a failure: pushes get 503 and /readyz says so until it does.
+func (r *Receiver) Open(ctx context.Context) (err error) {
+	cfg, log := r.Config, r.Logger
+	defer func() {
+		if err != nil {
+			_ = r.Close(context.Background())
+		}
+	}()
+	ro := r.RedisOptions
+	if ro.PoolSize == 0 {
+		ro.PoolSize = receiverPoolSize
+	}
+	if r.conn, err = redisconn.Open(cfg.Redis, ro, log); err != nil {
+		return err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, time.Second)
+	if err := r.conn.Ping(pingCtx); err != nil {
+		log.Warn().Err(err).Str("redis", r.conn.String()).Msg("redis does not answer yet: pushes get 503 until it does")
+	}
+	cancel()
+
+	h, err := webhook.New(webhook.Options{
+		Client:   asynq.NewClientFromRedisClient(r.conn.Client),
+		Verifier: Verifiers(cfg),
+		Ready:    r.conn.Ping,
+		Logger:   log,
+		Observer: r.Observer,
+	})
+	if err != nil {
+		return err
+	}
+	if r.pushLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+		return fmt.Errorf("push listener (KSF_HTTP_ADDR=%s): %w", cfg.HTTPAddr, err)
+	}
+	adminAddr := cfg.AdminListen(config.DefaultReceiverAdminAddr)
+	if r.adminLn, err = net.Listen("tcp", adminAddr); err != nil {
+		return fmt.Errorf("admin listener (KSF_ADMIN_ADDR=%s): %w", adminAddr, err)
+	}
+	r.pushSrv = newPushServer(h, log)
+	r.pushSrv.ConnState = r.connState
+	r.admin = newHTTPServer(AdminRoutes(r.conn.Ping), log)
+	go r.serve(r.pushSrv, r.pushLn)
+	go r.serve(r.admin, r.adminLn)
+
+	log.Info().Str("push_addr", r.PushAddr()).Str("admin_addr", r.AdminAddr()).Str("redis", r.conn.String()).
+		Interface("config", cfg.Summary()).Msg("receiver started")
+	if cfg.DemoSecret {
+		r.demo()
+	}
+	return nil
+}
+
+// AdminRoutes is the admin listener's router: /healthz and /readyz for now;
+// the admin issue adds /metrics, /monitoring/ and /admin/api/ here.
+func AdminRoutes(ready func(context.Context) error) chi.Router {
+	mux := chi.NewRouter()
+	mux.Use(webhook.WithRequestID)
+	webhook.HealthRoutes(mux, ready)
+	return mux
+}
+
+func (r *Receiver) serve(s *http.Server, ln net.Listener) {
+	if err := s.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		r.errc <- fmt.Errorf("serve %s: %w", ln.Addr(), err)
+	}
+}
+
+// Err reports a listener that failed after Open; main exits on it.
+func (r *Receiver) Err() <-chan error { return r.errc }
+
+// PushAddr is the push listener's address (the port chosen for ":0").
+func (r *Receiver) PushAddr() string { return addrOf(r.pushLn) }
+
+// AdminAddr is the admin listener's address.
+func (r *Receiver) AdminAddr() string { return addrOf(r.adminLn) }
+
+// Close stops accepting connections, waits for in-flight requests to be
+// answered (until ctx ends), then closes Redis. Safe to call after a failed
+// Open.
+func (r *Receiver) Close(ctx context.Context) error {
+	var errs []error
+	for _, s := range []*http.Server{r.pushSrv, r.admin} {
+		if s != nil {
+			errs = append(errs, s.Shutdown(ctx))
+		}
+	}
+	if r.pushSrv == nil { // Open failed before serving: close what it listened on
+		for _, ln := range []net.Listener{r.pushLn, r.adminLn} {
+			if ln != nil {
+				_ = ln.Close()
+			}
+		}
+	}
+	if r.conn != nil {
+		errs = append(errs, r.conn.Close())
+		r.conn = nil
+	}
+	return errors.Join(errs...)
+}
+
+// Verifiers builds the webhook's tenant → verifier function from cfg: a
+// tenant of the file's blocks (or KSF_TENANT_ID) gets its own secrets; any
+// other tenant gets KSF_PUSH_SECRET, unless tenants are restricted (nil:
+// 401). Verifiers are built once, at start.
+func Verifiers(cfg *config.Config) func(tenantID string) *digest.Verifier {
+	var opts []digest.VerifierOption
+	if cfg.PushMaxAge > 0 {
+		opts = append(opts, digest.WithMaxAge(cfg.PushMaxAge))
+	}
+	per := map[string]*digest.Verifier{}
+	ids := make([]string, 0, len(cfg.Tenants)+1)
+	for id := range cfg.Tenants {
+		ids = append(ids, id)
+	}
+	if cfg.TenantID != "" {
+		ids = append(ids, cfg.TenantID)
+	}
+	for _, id := range ids {
+		if s, ok := cfg.PushSecretsFor(id); ok {
+			per[id] = digest.NewVerifier(s, opts...)
+		}
+	}
+	var def *digest.Verifier
+	if !cfg.RestrictsTenants() {
+		if s, ok := cfg.PushSecretsFor(""); ok {
+			def = digest.NewVerifier(s, opts...)
+		}
+	}
+	return func(tenantID string) *digest.Verifier {
+		if v, ok := per[tenantID]; ok {
+			return v
+		}
+		return def
+	}
+}
+
+// demo prints a correctly signed sample push, ready to paste.
+func (r *Receiver) demo() {
+	url := "http://" + loopback(r.PushAddr()) + webhook.PushPath
+	line := DemoCurl(url, config.DemoPushSecret, time.Now())
+	r.Logger.Warn().Str("push_secret", config.DemoPushSecret).
+		Msg("DEMO: no push secret configured, using the demo secret; never expose this endpoint")
+	if r.Banner != nil {
+		fmt.Fprintf(r.Banner, "\nksfsync receiver demo: push secret %q, embedded Redis (nothing persists).\n"+
+			"Send a correctly signed push (a second paste answers \"already queued\"):\n\n%s\n\n", config.DemoPushSecret, line)
+	}
+}
+
+// DemoCurl returns a curl command sending a push of last month's goods
+// statements for two customers, signed with secret at now.
+func DemoCurl(pushURL, secret string, now time.Time) string {
+	first := time.Date(now.In(upstream.Shanghai).Year(), now.In(upstream.Shanghai).Month(), 1, 0, 0, 0, 0, upstream.Shanghai)
+	start, end := first.AddDate(0, -1, 0), first.AddDate(0, 0, -1)
+	data := `{"customer_code":"C001,C002","start_date":"` + start.Format(time.DateOnly) + `","end_date":"` + end.Format(time.DateOnly) + `"}`
+	ts := strconv.FormatInt(now.UnixMilli(), 10)
+	return "curl -sS " + pushURL + ` \` + "\n" +
+		"  --data-urlencode 'msgId=demo-" + ts + `' \` + "\n" +
+		`  --data-urlencode 'tenantId=demo' --data-urlencode 'dataType=ksf_statement' \` + "\n" +
+		"  --data-urlencode 'timestamp=" + ts + `' --data-urlencode 'status=0' \` + "\n" +
+		"  --data-urlencode 'data=" + data + `' \` + "\n" +
+		"  --data-urlencode 'digest=" + digest.Push(data, secret, ts) + "'"
+}
+
+// newPushServer is the push listener's server. It sets no ReadTimeout or
+// WriteTimeout: their per-request deadlines cost about a tenth of the
+// throughput (measured, see the README), while the handler bounds its own
+// work (1 MiB body, < 1 s of Redis) and ReadHeaderTimeout stops clients that
+// never finish their headers. A client trickling a body holds one goroutine
+// and at most 1 MiB: the reverse proxy in front (TLS) should buffer bodies.
+func newPushServer(h http.Handler, log zerolog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          stdLogger(log),
+	}
+}
+
+// newHTTPServer is an admin listener's server: little traffic, every timeout.
+func newHTTPServer(h http.Handler, log zerolog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          stdLogger(log),
+	}
+}
+
+func addrOf(ln net.Listener) string {
+	if ln == nil {
+		return ""
+	}
+	return ln.Addr().String()
+}
+
+// loopback turns a listening address into one a local curl can reach.
+func loopback(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
+		host = "127.0.0.1"
+	}
+	return net.JoinHostPort(host, port)
+}

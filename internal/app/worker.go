@@ -1,0 +1,134 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/rs/zerolog"
+
+	"github.com/ksfsync/ksfsync/internal/config"
+	"github.com/ksfsync/ksfsync/internal/redisconn"
+	"github.com/ksfsync/ksfsync/internal/tasks"
+)
+
+// DefaultQueues are the queues a worker serves with their priority weights:
+// the push fan-out is quick and gates everything else, error reports are
+// rare.
+var DefaultQueues = map[string]int{tasks.QueuePush: 6, tasks.QueueSync: 3, tasks.QueueReport: 1}
+
+// Worker is the worker process: an asynq server on the push, sync and report
+// queues, health on the admin listener. Handlers are registered on Mux
+// before Open (the worker issue adds them); a task of a kind with no handler
+// fails and is retried later, so nothing is lost meanwhile.
+type Worker struct {
+	Config *config.Config
+	Logger zerolog.Logger
+	// Mux routes task kinds to handlers.
+	Mux *asynq.ServeMux
+	// Queues served, with weights; nil = DefaultQueues.
+	Queues map[string]int
+	// ShutdownTimeout is how long Close lets running tasks finish before
+	// they are put back in their queue. Default 25 s (within Docker's 30 s).
+	ShutdownTimeout time.Duration
+	// RedisOptions: zero = a 2 s dial and 3 s read timeout, roomier than the
+	// receiver's since no one waits on the worker's Redis calls.
+	RedisOptions redisconn.Options
+
+	conn    *redisconn.Conn
+	server  *asynq.Server
+	admin   *http.Server
+	adminLn net.Listener
+	errc    chan error
+}
+
+// NewWorker returns a worker for cfg with an empty Mux; Open starts it.
+func NewWorker(cfg *config.Config, log zerolog.Logger) *Worker {
+	return &Worker{Config: cfg, Logger: log, Mux: asynq.NewServeMux(), errc: make(chan error, 1)}
+}
+
+// Conn is the worker's Redis, once Open (for handlers that enqueue).
+func (w *Worker) Conn() *redisconn.Conn { return w.conn }
+
+// Open connects Redis, starts processing and the admin listener.
+func (w *Worker) Open(ctx context.Context) (err error) {
+	cfg, log := w.Config, w.Logger
+	defer func() {
+		if err != nil {
+			_ = w.Close(context.Background())
+		}
+	}()
+	o := w.RedisOptions
+	if o == (redisconn.Options{}) {
+		o = redisconn.Options{DialTimeout: 2 * time.Second, ReadTimeout: 3 * time.Second, PoolTimeout: 4 * time.Second}
+	}
+	if w.conn, err = redisconn.Open(cfg.Redis, o, log); err != nil {
+		return err
+	}
+	queues := w.Queues
+	if queues == nil {
+		queues = DefaultQueues
+	}
+	shutdown := w.ShutdownTimeout
+	if shutdown == 0 {
+		shutdown = 25 * time.Second
+	}
+	w.server = asynq.NewServerFromRedisClient(w.conn.Client, asynq.Config{
+		Concurrency:     cfg.WorkerConcurrency,
+		Queues:          queues,
+		Logger:          asynqLogger{log.With().Str("component", "asynq").Logger()},
+		ShutdownTimeout: shutdown,
+		HealthCheckFunc: func(err error) {
+			if err != nil {
+				log.Warn().Err(err).Msg("redis health check failed")
+			}
+		},
+	})
+	if err = w.server.Start(w.Mux); err != nil {
+		w.server = nil
+		return fmt.Errorf("start asynq server: %w", err)
+	}
+	adminAddr := cfg.AdminListen(config.DefaultWorkerAdminAddr)
+	if w.adminLn, err = net.Listen("tcp", adminAddr); err != nil {
+		return fmt.Errorf("admin listener (KSF_ADMIN_ADDR=%s): %w", adminAddr, err)
+	}
+	w.admin = newHTTPServer(AdminRoutes(w.conn.Ping), log)
+	go func() {
+		if err := w.admin.Serve(w.adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			w.errc <- fmt.Errorf("serve %s: %w", w.adminLn.Addr(), err)
+		}
+	}()
+	log.Info().Str("admin_addr", w.AdminAddr()).Str("redis", w.conn.String()).Interface("queues", queues).
+		Int("concurrency", cfg.WorkerConcurrency).Interface("config", cfg.Summary()).Msg("worker started")
+	return nil
+}
+
+// AdminAddr is the admin listener's address.
+func (w *Worker) AdminAddr() string { return addrOf(w.adminLn) }
+
+// Err reports a listener that failed after Open.
+func (w *Worker) Err() <-chan error { return w.errc }
+
+// Close stops fetching tasks, lets running ones finish (ShutdownTimeout),
+// then closes the admin listener and Redis. Safe after a failed Open.
+func (w *Worker) Close(ctx context.Context) error {
+	var errs []error
+	if w.server != nil {
+		w.server.Shutdown()
+		w.server = nil
+	}
+	if w.admin != nil {
+		errs = append(errs, w.admin.Shutdown(ctx))
+	} else if w.adminLn != nil {
+		_ = w.adminLn.Close()
+	}
+	if w.conn != nil {
+		errs = append(errs, w.conn.Close())
+		w.conn = nil
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,166 @@
+package redisconn_test
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/rs/zerolog"
+
+	"github.com/ksfsync/ksfsync/internal/config"
+	"github.com/ksfsync/ksfsync/internal/redisconn"
+	"github.com/ksfsync/ksfsync/internal/redisconn/redistest"
+)
+
+const testDB = 11 // this package's database on the real test server
+
+func open(t *testing.T, r config.Redis) (*redisconn.Conn, *bytes.Buffer) {
+	t.Helper()
+	var logs bytes.Buffer
+	c, err := redisconn.Open(r, redisconn.Options{}, zerolog.New(&logs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, &logs
+}
+
+func TestEmbedded(t *testing.T) {
+	t.Parallel()
+	c, logs := open(t, config.Redis{})
+	if c.Embedded == nil {
+		t.Fatal("no embedded redis")
+	}
+	if err := c.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(logs.String(), `"level":"warn"`) || !strings.Contains(logs.String(), "NOTHING PERSISTS") {
+		t.Errorf("no loud warning: %s", logs)
+	}
+	if !strings.Contains(c.String(), "nothing persists") {
+		t.Errorf("String() = %q", c.String())
+	}
+	// asynq works on it: the demo depends on that.
+	cl := asynq.NewClientFromRedisClient(c.Client)
+	if _, err := cl.Enqueue(asynq.NewTask("t", nil), asynq.TaskID("x")); err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
+	if err := c.Ping(context.Background()); err == nil {
+		t.Error("ping after Close succeeded")
+	}
+}
+
+func TestURL(t *testing.T) {
+	t.Parallel()
+	r := redistest.New(t, testDB)
+	c, logs := open(t, config.Redis{URL: config.Secret(r.URL)})
+	if c.Embedded != nil || logs.Len() != 0 {
+		t.Errorf("embedded=%v logs=%s with a URL", c.Embedded, logs)
+	}
+	if err := c.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	opt, ok := c.Opt.(asynq.RedisClientOpt)
+	if !ok || opt.ReadTimeout != redisconn.DefaultTimeout || opt.DialTimeout != redisconn.DefaultTimeout {
+		t.Errorf("Opt = %#v, want bounded timeouts", c.Opt)
+	}
+}
+
+func TestOptKinds(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		r    config.Redis
+		want string
+	}{
+		{"sentinel", config.Redis{URL: "redis-sentinel://:pw@s1:26379,s2:26379?master=mymaster"}, "asynq.RedisFailoverClientOpt"},
+		{"cluster", config.Redis{ClusterAddrs: []string{"n1:7000", "n2:7001"}}, "asynq.RedisClusterClientOpt"},
+		{"tls", config.Redis{URL: "rediss://:pw@h:6380/1"}, "asynq.RedisClientOpt"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, _ := open(t, tt.r)
+			if got := typeName(c.Opt); got != tt.want {
+				t.Errorf("Opt is %s, want %s", got, tt.want)
+			}
+			if strings.Contains(c.String(), "pw") {
+				t.Errorf("String() shows the password: %s", c.String())
+			}
+		})
+	}
+}
+
+func typeName(v any) string {
+	switch v := v.(type) {
+	case asynq.RedisFailoverClientOpt:
+		if v.ReadTimeout != redisconn.DefaultTimeout || v.MasterName != "mymaster" {
+			return "failover without timeouts or master"
+		}
+		return "asynq.RedisFailoverClientOpt"
+	case asynq.RedisClusterClientOpt:
+		if v.ReadTimeout != redisconn.DefaultTimeout || len(v.Addrs) != 2 {
+			return "cluster without timeouts or addrs"
+		}
+		return "asynq.RedisClusterClientOpt"
+	case asynq.RedisClientOpt:
+		if v.TLSConfig == nil || v.DB != 1 {
+			return "client without TLS or db"
+		}
+		return "asynq.RedisClientOpt"
+	}
+	return "unknown"
+}
+
+// TestDeadRedisFailsFast: a refused connection and a Redis that accepts but
+// never answers both fail a ping well under the receiver's 1 s budget.
+func TestDeadRedisFailsFast(t *testing.T) {
+	t.Parallel()
+	refused, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	refusedAddr := refused.Addr().String()
+	refused.Close()
+
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { silent.Close() })
+	go func() { // accept and hold every connection, never answering
+		var held []net.Conn
+		defer func() {
+			for _, c := range held {
+				c.Close()
+			}
+		}()
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+
+	for name, addr := range map[string]string{"refused": refusedAddr, "silent": silent.Addr().String()} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, _ := open(t, config.Redis{URL: config.Secret("redis://" + addr)})
+			start := time.Now()
+			err := c.Ping(context.Background())
+			if err == nil {
+				t.Fatal("ping succeeded")
+			}
+			if d := time.Since(start); d >= time.Second {
+				t.Errorf("ping failed after %v, want < 1s", d)
+			}
+		})
+	}
+}

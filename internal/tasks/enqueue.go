@@ -1,0 +1,59 @@
+package tasks
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/hibiken/asynq"
+)
+
+// Push origins.
+const (
+	OriginPush   = "push"   // 勤策 pushed it
+	OriginResync = "resync" // an operator asked for it
+)
+
+// ErrInvalidPush: the push lacks what its task ID or kind needs; nothing was
+// enqueued.
+var ErrInvalidPush = errors.New("invalid push")
+
+// Enqueue queues p as its one ksf:push task (queue "push", TaskID
+// push:{tenantId}:{msgId}, retained PushRetention after completion) and
+// returns once Redis holds it. alreadyQueued is true when the task exists
+// already, in any state (pending, active, retrying, completed or archived):
+// the push was taken before and nothing is added. Any other error means the
+// push is not stored; the caller should make the sender retry.
+//
+// ctx bounds the Redis round trip. A zero ReceivedAt is set to now, an empty
+// Origin to OriginPush. The receiver and the operators' resync both call it,
+// so a resync enqueues exactly what a push would.
+func Enqueue(ctx context.Context, c *asynq.Client, p Push) (alreadyQueued bool, err error) {
+	switch {
+	case p.TenantID == "":
+		return false, fmt.Errorf("%w: tenant id is empty", ErrInvalidPush)
+	case p.MsgID == "":
+		return false, fmt.Errorf("%w: msgId is empty", ErrInvalidPush)
+	case !ValidDataType(p.DataType):
+		return false, fmt.Errorf("%w: data type %q", ErrInvalidPush, p.DataType)
+	}
+	if p.ReceivedAt.IsZero() {
+		p.ReceivedAt = time.Now()
+	}
+	if p.Origin == "" {
+		p.Origin = OriginPush
+	}
+	task, err := NewPushTask(p)
+	if err != nil {
+		return false, err
+	}
+	_, err = c.EnqueueContext(ctx, task)
+	switch {
+	case errors.Is(err, asynq.ErrTaskIDConflict):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("enqueue %s: %w", PushTaskID(p.TenantID, p.MsgID), err)
+	}
+	return false, nil
+}
