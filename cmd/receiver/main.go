@@ -33,6 +33,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	fs := flag.NewFlagSet("receiver", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	drain := fs.Duration("shutdown-timeout", 10*time.Second, "how long SIGTERM waits for in-flight pushes to be answered")
+	demoSend := fs.Bool("demo-send", false, "demo only: once started, push a sample of each data type for every customer")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: receiver [-shutdown-timeout 10s]\nConfiguration: KSF_* variables, see docs/configuration.md.")
 		fs.PrintDefaults()
@@ -56,6 +57,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 
 	r := app.NewReceiver(cfg, log)
 	r.Banner = stderr
+	r.DemoSend = *demoSend
 	if err := r.Open(ctx); err != nil {
 		log.Error().Err(err).Msg("cannot start")
 		return 1

@@ -1,7 +1,7 @@
-// Command worker processes the tasks the receiver queues. For now it starts
-// an asynq server on the push, sync and report queues with no handlers (the
-// worker issue registers them in app.Worker's Mux) and stops cleanly on
-// SIGTERM.
+// Command worker processes the tasks the receiver queues: it fans each push
+// out to one job per customer, builds the statements from the configured
+// sources and saves them to 勤策 (or reports why not). SIGTERM lets running
+// jobs finish, or hands them back to the queue.
 package main
 
 import (
@@ -43,6 +43,15 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 
 	cfg, err := config.Load(environ, os.ReadFile)
 	if err != nil {
+		log.Error().Err(err).Msg("invalid configuration")
+		return 2
+	}
+	if cfg.Demo() {
+		log.Error().Msg("KSF_REDIS_URL (or KSF_REDIS_CLUSTER_ADDRS) is required: a worker alone on an embedded Redis gets no work. " +
+			"For the demo, run `go run ./cmd/receiver`: it starts a worker in-process.")
+		return 2
+	}
+	if err := cfg.ValidateWorker(); err != nil {
 		log.Error().Err(err).Msg("invalid configuration")
 		return 2
 	}

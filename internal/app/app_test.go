@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -16,13 +15,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/digest"
 	"github.com/ksfsync/ksfsync/internal/redisconn/redistest"
-	"github.com/ksfsync/ksfsync/internal/tasks"
 	"github.com/ksfsync/ksfsync/internal/webhook"
 )
 
@@ -255,51 +252,6 @@ func TestVerifiers(t *testing.T) {
 				t.Errorf("Verify = %v, want %q", err, tt.want)
 			}
 		})
-	}
-}
-
-// TestWorker: the stub worker serves the three queues; a handler registered
-// on its Mux gets the push the receiver queued.
-func TestWorker(t *testing.T) {
-	t.Parallel()
-	rd := redistest.New(t, testDB)
-	cfg := load(t, "KSF_REDIS_URL="+rd.URL, "KSF_PUSH_SECRET=s", "KSF_WORKER_CONCURRENCY=2")
-	w := NewWorker(cfg, zerolog.Nop())
-	w.ShutdownTimeout = time.Second
-	got := make(chan tasks.Push, 1)
-	w.Mux.HandleFunc(tasks.TypePush, func(_ context.Context, task *asynq.Task) error {
-		var p tasks.Push
-		if err := json.Unmarshal(task.Payload(), &p); err != nil {
-			return err
-		}
-		if p.TenantID == "worker-test" {
-			got <- p
-		}
-		return nil
-	})
-	if err := w.Open(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := w.Close(context.Background()); err != nil {
-			t.Error(err)
-		}
-	}()
-	if code := get(t, "http://"+w.AdminAddr()+"/readyz"); code != 200 {
-		t.Errorf("worker /readyz = %d", code)
-	}
-	c := asynq.NewClientFromRedisClient(w.Conn().Client)
-	data, _ := tasks.NewPushData([]string{"c1"}, "2026-11-01", "2026-11-30")
-	if _, err := tasks.Enqueue(context.Background(), c, tasks.Push{TenantID: "worker-test", MsgID: "w1", DataType: tasks.DataTypeStatement, Data: data}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case p := <-got:
-		if p.MsgID != "w1" {
-			t.Errorf("handler got %+v", p)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("the worker did not process the push")
 	}
 }
 

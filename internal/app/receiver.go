@@ -15,12 +15,14 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-chi/chi/v5"
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
+	"github.com/ksfsync/ksfsync/internal/admin"
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/digest"
+	"github.com/ksfsync/ksfsync/internal/failures"
+	"github.com/ksfsync/ksfsync/internal/metrics"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 	"github.com/ksfsync/ksfsync/internal/webhook"
@@ -35,19 +37,27 @@ const receiverPoolSize = 64
 type Receiver struct {
 	Config *config.Config
 	Logger zerolog.Logger
-	// Observer is told of every push (metrics); nil = none.
+	// Observer is told of every push; nil = Metrics.
 	Observer webhook.Observer
+	// Metrics collects the receiver's series (and asynq's queue series);
+	// nil = a new set.
+	Metrics *metrics.Metrics
+	// DemoSend, in the demo, sends a sample push of each data type once
+	// started (for every customer, last month).
+	DemoSend bool
 	// Banner receives the demo's ready-to-paste curl line; nil = not printed.
 	Banner io.Writer
 	// RedisOptions bound the Redis calls; zero = redisconn's 500 ms defaults.
 	RedisOptions redisconn.Options
 
-	conn    *redisconn.Conn
-	pushSrv *http.Server
-	admin   *http.Server
-	pushLn  net.Listener
-	adminLn net.Listener
-	errc    chan error
+	conn     *redisconn.Conn
+	pushSrv  *http.Server
+	admin    *http.Server
+	adminSrv *admin.Server
+	demo     *demoRun // the demo's fakes and in-process worker
+	pushLn   net.Listener
+	adminLn  net.Listener
+	errc     chan error
 
 	// connState, when set (tests), follows the push listener's connections.
 	connState func(net.Conn, http.ConnState)
@@ -63,6 +73,9 @@ func NewReceiver(cfg *config.Config, log zerolog.Logger) *Receiver {
 // a warning, not a failure: pushes get 503 and /readyz says so until it does.
 func (r *Receiver) Open(ctx context.Context) (err error) {
 	cfg, log := r.Config, r.Logger
+	if err := cfg.ValidateReceiver(); err != nil {
+		return err
+	}
 	defer func() {
 		if err != nil {
 			_ = r.Close(context.Background())
@@ -81,8 +94,15 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 	}
 	cancel()
 
+	if r.Metrics == nil {
+		r.Metrics = metrics.New()
+	}
+	if r.Observer == nil {
+		r.Observer = r.Metrics
+	}
+	client := asynq.NewClientFromRedisClient(r.conn.Client)
 	h, err := webhook.New(webhook.Options{
-		Client:   asynq.NewClientFromRedisClient(r.conn.Client),
+		Client:   client,
 		Verifier: Verifiers(cfg),
 		Ready:    r.conn.Ping,
 		Logger:   log,
@@ -98,27 +118,36 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 	if r.adminLn, err = net.Listen("tcp", adminAddr); err != nil {
 		return fmt.Errorf("admin listener (KSF_ADMIN_ADDR=%s): %w", adminAddr, err)
 	}
-	r.pushSrv = newPushServer(h, log)
+	var push http.Handler = h
+	if cfg.Demo() {
+		if r.demo, err = startDemo(ctx, cfg, r.conn, r.Metrics, log); err != nil {
+			return err
+		}
+		push = r.demo.routes(h)
+	}
+	r.pushSrv = newPushServer(push, log)
 	r.pushSrv.ConnState = r.connState
-	r.admin = newHTTPServer(AdminRoutes(r.conn.Ping), log)
+	if r.adminSrv, err = newAdmin(cfg, r.conn, failures.New(r.conn.Client, failures.Options{}), r.Metrics, client, log); err != nil {
+		return err
+	}
+	// asynq's queue series describe the shared queues: the receivers
+	// export them, the workers do not (one scrape target is enough).
+	if err := r.Metrics.RegisterQueueMetrics(r.adminSrv.Inspector()); err != nil {
+		return fmt.Errorf("queue metrics: %w", err)
+	}
+	r.admin = newAdminHTTPServer(r.adminSrv, log)
 	go r.serve(r.pushSrv, r.pushLn)
 	go r.serve(r.admin, r.adminLn)
 
 	log.Info().Str("push_addr", r.PushAddr()).Str("admin_addr", r.AdminAddr()).Str("redis", r.conn.String()).
 		Interface("config", cfg.Summary()).Msg("receiver started")
 	if cfg.DemoSecret {
-		r.demo()
+		r.printDemo()
+	}
+	if r.demo != nil && r.DemoSend {
+		r.sendDemo(ctx)
 	}
 	return nil
-}
-
-// AdminRoutes is the admin listener's router: /healthz and /readyz for now;
-// the admin issue adds /metrics, /monitoring/ and /admin/api/ here.
-func AdminRoutes(ready func(context.Context) error) chi.Router {
-	mux := chi.NewRouter()
-	mux.Use(webhook.WithRequestID)
-	webhook.HealthRoutes(mux, ready)
-	return mux
 }
 
 func (r *Receiver) serve(s *http.Server, ln net.Listener) {
@@ -152,6 +181,14 @@ func (r *Receiver) Close(ctx context.Context) error {
 				_ = ln.Close()
 			}
 		}
+	}
+	if r.demo != nil { // after the listeners: no push arrives any more
+		errs = append(errs, r.demo.close(ctx))
+		r.demo = nil
+	}
+	if r.adminSrv != nil {
+		errs = append(errs, r.adminSrv.Close())
+		r.adminSrv = nil
 	}
 	if r.conn != nil {
 		errs = append(errs, r.conn.Close())
@@ -196,15 +233,15 @@ func Verifiers(cfg *config.Config) func(tenantID string) *digest.Verifier {
 	}
 }
 
-// demo prints a correctly signed sample push, ready to paste.
-func (r *Receiver) demo() {
+// printDemo prints a correctly signed sample push, ready to paste.
+func (r *Receiver) printDemo() {
 	url := "http://" + loopback(r.PushAddr()) + webhook.PushPath
 	line := DemoCurl(url, config.DemoPushSecret, time.Now())
 	r.Logger.Warn().Str("push_secret", config.DemoPushSecret).
 		Msg("DEMO: no push secret configured, using the demo secret; never expose this endpoint")
 	if r.Banner != nil {
 		fmt.Fprintf(r.Banner, "\nksfsync receiver demo: push secret %q, embedded Redis (nothing persists).\n"+
-			"Send a correctly signed push (a second paste answers \"already queued\"):\n\n%s\n\n", config.DemoPushSecret, line)
+			"Send a correctly signed push (a second paste answers \"already queued\"):\n\n%s\n\n%s\n", config.DemoPushSecret, line, r.demoBanner())
 	}
 }
 

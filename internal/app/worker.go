@@ -11,7 +11,10 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
+	"github.com/ksfsync/ksfsync/internal/admin"
 	"github.com/ksfsync/ksfsync/internal/config"
+	"github.com/ksfsync/ksfsync/internal/failures"
+	"github.com/ksfsync/ksfsync/internal/metrics"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 )
@@ -22,14 +25,24 @@ import (
 var DefaultQueues = map[string]int{tasks.QueuePush: 6, tasks.QueueSync: 3, tasks.QueueReport: 1}
 
 // Worker is the worker process: an asynq server on the push, sync and report
-// queues, health on the admin listener. Handlers are registered on Mux
-// before Open (the worker issue adds them); a task of a kind with no handler
-// fails and is retried later, so nothing is lost meanwhile.
+// queues running the task handlers, a durable record of every job that
+// failed for good, and the admin listener (API, queue UI, metrics).
 type Worker struct {
 	Config *config.Config
 	Logger zerolog.Logger
-	// Mux routes task kinds to handlers.
+	// Mux routes task kinds to handlers; Open registers Handlers on it.
 	Mux *asynq.ServeMux
+	// Handlers process the tasks; nil = NewHandlers from Config (the real
+	// vendors). Tests and the demo may set their own; a nil Enqueuer is
+	// filled with the worker's Redis.
+	Handlers *tasks.Handlers
+	// Metrics collects the worker's series; nil = a new set.
+	Metrics *metrics.Metrics
+	// RetryDelay spaces a failed task's retries; nil = tasks.RetryDelay.
+	RetryDelay asynq.RetryDelayFunc
+	// CaptureEvery is how often archived tasks asynq archived without
+	// telling (a worker killed mid-job) are recorded; 0 = 10 minutes.
+	CaptureEvery time.Duration
 	// Queues served, with weights; nil = DefaultQueues.
 	Queues map[string]int
 	// ShutdownTimeout is how long Close lets running tasks finish before
@@ -39,11 +52,14 @@ type Worker struct {
 	// receiver's since no one waits on the worker's Redis calls.
 	RedisOptions redisconn.Options
 
-	conn    *redisconn.Conn
-	server  *asynq.Server
-	admin   *http.Server
-	adminLn net.Listener
-	errc    chan error
+	conn     *redisconn.Conn
+	server   *asynq.Server
+	admin    *http.Server
+	adminSrv *admin.Server
+	adminLn  net.Listener
+	errc     chan error
+	stop     context.CancelFunc // ends the capture loop
+	captured chan struct{}      // closed when the capture loop has ended
 }
 
 // NewWorker returns a worker for cfg with an empty Mux; Open starts it.
@@ -77,9 +93,31 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	if shutdown == 0 {
 		shutdown = 25 * time.Second
 	}
+	if w.Metrics == nil {
+		w.Metrics = metrics.New()
+	}
+	client := asynq.NewClientFromRedisClient(w.conn.Client)
+	store := failures.New(w.conn.Client, failures.Options{})
+	h := w.Handlers
+	if h == nil {
+		if h, err = NewHandlers(cfg, client, w.Metrics, w.Metrics, log); err != nil {
+			return err
+		}
+	}
+	if h.Enqueuer == nil {
+		h.Enqueuer = client
+	}
+	h.Register(w.Mux)
+	w.Mux.Use(store.Middleware(log))
+	retryDelay := w.RetryDelay
+	if retryDelay == nil {
+		retryDelay = tasks.RetryDelay
+	}
 	w.server = asynq.NewServerFromRedisClient(w.conn.Client, asynq.Config{
 		Concurrency:     cfg.WorkerConcurrency,
 		Queues:          queues,
+		RetryDelayFunc:  retryDelay,
+		ErrorHandler:    store.ErrorHandler(log, nil),
 		Logger:          asynqLogger{log.With().Str("component", "asynq").Logger()},
 		ShutdownTimeout: shutdown,
 		HealthCheckFunc: func(err error) {
@@ -96,12 +134,19 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	if w.adminLn, err = net.Listen("tcp", adminAddr); err != nil {
 		return fmt.Errorf("admin listener (KSF_ADMIN_ADDR=%s): %w", adminAddr, err)
 	}
-	w.admin = newHTTPServer(AdminRoutes(w.conn.Ping), log)
+	if w.adminSrv, err = newAdmin(cfg, w.conn, store, w.Metrics, client, log); err != nil {
+		return err
+	}
+	w.admin = newAdminHTTPServer(w.adminSrv, log)
 	go func() {
 		if err := w.admin.Serve(w.adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			w.errc <- fmt.Errorf("serve %s: %w", w.adminLn.Addr(), err)
 		}
 	}()
+	var loopCtx context.Context
+	loopCtx, w.stop = context.WithCancel(context.Background())
+	w.captured = make(chan struct{})
+	go w.captureLoop(loopCtx, store, w.adminSrv.Inspector())
 	log.Info().Str("admin_addr", w.AdminAddr()).Str("redis", w.conn.String()).Interface("queues", queues).
 		Int("concurrency", cfg.WorkerConcurrency).Interface("config", cfg.Summary()).Msg("worker started")
 	return nil
@@ -113,10 +158,41 @@ func (w *Worker) AdminAddr() string { return addrOf(w.adminLn) }
 // Err reports a listener that failed after Open.
 func (w *Worker) Err() <-chan error { return w.errc }
 
+// captureLoop records, every CaptureEvery, the archived tasks that have no
+// failure record yet: asynq archives a task whose worker died mid-job
+// without calling the ErrorHandler.
+func (w *Worker) captureLoop(ctx context.Context, store *failures.Store, in *asynq.Inspector) {
+	defer close(w.captured)
+	every := w.CaptureEvery
+	if every == 0 {
+		every = 10 * time.Minute
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			n, err := store.Capture(ctx, in, tasks.QueuePush, tasks.QueueSync, tasks.QueueReport)
+			if err != nil && ctx.Err() == nil {
+				w.Logger.Warn().Err(err).Msg("recording archived tasks failed; will try again")
+			} else if n > 0 {
+				w.Logger.Warn().Int("recorded", n).Msg("recorded archived tasks that had no failure record")
+			}
+		}
+	}
+}
+
 // Close stops fetching tasks, lets running ones finish (ShutdownTimeout),
 // then closes the admin listener and Redis. Safe after a failed Open.
 func (w *Worker) Close(ctx context.Context) error {
 	var errs []error
+	if w.stop != nil {
+		w.stop()
+		<-w.captured
+		w.stop = nil
+	}
 	if w.server != nil {
 		w.server.Shutdown()
 		w.server = nil
@@ -125,6 +201,10 @@ func (w *Worker) Close(ctx context.Context) error {
 		errs = append(errs, w.admin.Shutdown(ctx))
 	} else if w.adminLn != nil {
 		_ = w.adminLn.Close()
+	}
+	if w.adminSrv != nil {
+		errs = append(errs, w.adminSrv.Close())
+		w.adminSrv = nil
 	}
 	if w.conn != nil {
 		errs = append(errs, w.conn.Close())

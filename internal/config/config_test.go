@@ -163,7 +163,6 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"wdt platforms empty", []string{"KSF_WDT_PLATFORMS=,"}, "KSF_WDT_PLATFORMS"},
 		{"concurrency zero", []string{"KSF_WORKER_CONCURRENCY=0"}, `KSF_WORKER_CONCURRENCY="0": is not a whole number above 0`},
 		{"concurrency text", []string{"KSF_WORKER_CONCURRENCY=ten"}, "KSF_WORKER_CONCURRENCY"},
-		{"secret required", []string{"KSF_REDIS_URL=redis://r:6379"}, "KSF_PUSH_SECRET is required"},
 		{"unreadable file", []string{"KSF_CONFIG=/nope.yaml"}, "KSF_CONFIG: cannot read /nope.yaml: file does not exist"},
 	}
 	for _, tt := range tests {
@@ -269,7 +268,10 @@ func TestLoadFileErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			env := append([]string{"KSF_CONFIG=/f.yaml"}, tt.env...)
-			_, err := config.Load(env, files(map[string]string{"/f.yaml": tt.file}))
+			c, err := config.Load(env, files(map[string]string{"/f.yaml": tt.file}))
+			if err == nil {
+				err = c.ValidateReceiver() // the push secrets are the receiver's concern
+			}
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error = %v, want it to contain %q", err, tt.want)
 			}
@@ -410,4 +412,31 @@ func TestRedisString(t *testing.T) {
 func readRepoFile(name string) (string, error) {
 	b, err := os.ReadFile("../../" + name)
 	return string(b), err
+}
+
+func TestValidateReceiver(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		env  []string
+		want string // "" = valid
+	}{
+		{"demo secret", nil, ""},
+		{"secret required with redis", []string{"KSF_REDIS_URL=redis://r:6379"}, "KSF_PUSH_SECRET is required when Redis is configured"},
+		{"secret given", []string{"KSF_REDIS_URL=redis://r:6379", "KSF_PUSH_SECRET=s"}, ""},
+		{"tenant without secret", []string{"KSF_REDIS_URL=redis://r:6379", "KSF_TENANT_ID=t1"}, `tenant "t1" has no push secret`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := config.Load(tt.env, files(nil))
+			if err != nil {
+				t.Fatal(err) // the worker loads the same configuration without a secret
+			}
+			err = c.ValidateReceiver()
+			if (tt.want == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+				t.Fatalf("ValidateReceiver = %v, want %q", err, tt.want)
+			}
+		})
+	}
 }

@@ -226,11 +226,22 @@ func (c *Config) check() []error {
 		c.PushSecrets = []Secret{DemoPushSecret}
 		c.DemoSecret = true
 	}
-	switch {
-	case c.TenantID != "":
+	if c.TenantID != "" {
 		if _, listed := c.Tenants[c.TenantID]; len(c.Tenants) > 0 && !listed {
 			errs = append(errs, fmt.Errorf("KSF_TENANT_ID=%q is not one of the tenants of KSF_CONFIG", c.TenantID))
-		} else if _, ok := c.PushSecretsFor(c.TenantID); !ok {
+		}
+	}
+	return errs
+}
+
+// ValidateReceiver checks what only the receiver needs: a push secret for
+// every tenant that may push (the worker verifies no push, so Load does not
+// require one). The error names the variable.
+func (c *Config) ValidateReceiver() error {
+	var errs []error
+	switch {
+	case c.TenantID != "":
+		if _, ok := c.PushSecretsFor(c.TenantID); !ok {
 			errs = append(errs, fmt.Errorf("KSF_PUSH_SECRET is required: tenant %q has no push secret", c.TenantID))
 		}
 	case len(c.Tenants) > 0:
@@ -242,7 +253,10 @@ func (c *Config) check() []error {
 	case len(c.PushSecrets) == 0:
 		errs = append(errs, errors.New("KSF_PUSH_SECRET is required when Redis is configured (comma-separated for a rotation)"))
 	}
-	return errs
+	if len(errs) > 0 {
+		return fmt.Errorf("configuration: %w", errors.Join(errs...))
+	}
+	return nil
 }
 
 func (c *Config) anyTenantSecret() bool {
