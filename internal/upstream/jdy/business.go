@@ -3,7 +3,6 @@ package jdy
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -103,34 +102,10 @@ func (b Business) MarshalJSON() ([]byte, error) {
 
 // Money beyond these bounds is not money: refusing it keeps a hostile
 // "1e999999999" from turning into a gigabyte-long string later.
-const (
-	maxMoneyExp    = 40
-	maxMoneyDigits = 60
-)
+const ()
 
-var errNotMoney = errors.New("not a decimal amount")
-
-func decodeMoney(raw json.RawMessage) (decimal.Decimal, error) {
-	s, err := scalar(raw)
-	if err != nil || s == "" {
-		return decimal.Zero, err
-	}
-	// Only plain decimal text: sign, digits, one point, optional exponent.
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= '0' && c <= '9' || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E') {
-			return decimal.Zero, fmt.Errorf("%w: %q", errNotMoney, clip(s))
-		}
-	}
-	d, err := decimal.NewFromString(s)
-	if err != nil {
-		return decimal.Zero, fmt.Errorf("%w: %q", errNotMoney, clip(s))
-	}
-	if e := d.Exponent(); e > maxMoneyExp || e < -maxMoneyExp || d.NumDigits() > maxMoneyDigits {
-		return decimal.Zero, fmt.Errorf("%w: %q out of range", errNotMoney, clip(s))
-	}
-	return d, nil
-}
+// decodeMoney is the one money rule all vendors share.
+func decodeMoney(raw json.RawMessage) (decimal.Decimal, error) { return upstream.DecodeMoney(raw) }
 
 // formatMoney mirrors the vendor: "0.0" for zero, the exact digits otherwise.
 func formatMoney(d decimal.Decimal) string {

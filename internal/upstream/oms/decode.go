@@ -279,21 +279,11 @@ func (n *number) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// decimal parses n; empty is zero. Exponents are bounded so a garbled
-// answer cannot make later formatting allocate without bound.
+// decimal parses n with the money rule all vendors share; empty is zero.
 func (n number) decimal(field string) (decimal.Decimal, error) {
-	if n == "" {
-		return decimal.Zero, nil
-	}
-	if len(n) > 64 {
-		return decimal.Zero, fmt.Errorf("%s: %d-character number", field, len(n))
-	}
-	d, err := decimal.NewFromString(string(n))
+	d, err := upstream.ParseMoney(string(n))
 	if err != nil {
-		return decimal.Zero, fmt.Errorf("%s: %q is not a decimal", field, string(n))
-	}
-	if e := d.Exponent(); e < -30 || e > 30 {
-		return decimal.Zero, fmt.Errorf("%s: %q is out of range", field, string(n))
+		return decimal.Zero, fmt.Errorf("%s: %w", field, err)
 	}
 	return d, nil
 }

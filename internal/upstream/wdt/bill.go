@@ -265,42 +265,9 @@ func textOf(raw json.RawMessage) (string, error) {
 	return string(v), nil
 }
 
-// decimalOf reads money: "20.0000", 20.0000, "-20", "" (zero). The text is
-// parsed as decimal digits, never through float64. Exponents are refused:
-// no platform sends them and they could ask for absurd precision.
-func decimalOf(raw json.RawMessage) (decimal.Decimal, error) {
-	s, err := textOf(raw)
-	if err != nil {
-		return decimal.Zero, err
-	}
-	s = strings.TrimSpace(s)
-	if s == "" {
-		return decimal.Zero, nil
-	}
-	if !plainDecimal(s) {
-		return decimal.Zero, fmt.Errorf("%q is not a decimal amount", clip(s))
-	}
-	return decimal.NewFromString(s)
-}
-
-// plainDecimal accepts [+-]digits[.digits] (also "5." and ".5").
-func plainDecimal(s string) bool {
-	if s[0] == '-' || s[0] == '+' {
-		s = s[1:]
-	}
-	digits, dot := 0, false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-			digits++
-		case c == '.' && !dot:
-			dot = true
-		default:
-			return false
-		}
-	}
-	return digits > 0 && digits <= 64
-}
+// decimalOf reads money with the rule all vendors share ("20.0000",
+// 20.0000, "-20", "" for zero; never through float64).
+func decimalOf(raw json.RawMessage) (decimal.Decimal, error) { return upstream.DecodeMoney(raw) }
 
 // timeOf reads a time: "2024-12-11T00:14:00", "2024-12-11 00:14:00",
 // with or without fractions or a zone, a bare date, or epoch seconds or
