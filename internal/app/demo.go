@@ -56,7 +56,7 @@ func startDemo(ctx context.Context, cfg *config.Config, conn *redisconn.Conn, m 
 	}
 	fakes.Configure(&wcfg)
 	w := NewWorker(&wcfg, log.With().Str("component", "demo-worker").Logger()) // "process" is the receiver's
-	w.Metrics = m // one process, one /metrics
+	w.Metrics = m                                                              // one process, one /metrics
 	w.ShutdownTimeout = 5 * time.Second
 	if err := w.Open(ctx); err != nil {
 		fakes.Close()
