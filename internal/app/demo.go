@@ -55,8 +55,9 @@ func startDemo(ctx context.Context, cfg *config.Config, conn *redisconn.Conn, m 
 		wcfg.AdminAddr = ""
 	}
 	fakes.Configure(&wcfg)
-	w := NewWorker(&wcfg, log.With().Str("component", "demo-worker").Logger()) // "process" is the receiver's
-	w.Metrics = m                                                              // one process, one /metrics
+	// "process" is already the receiver's; one process, one /metrics.
+	w := NewWorker(&wcfg, log.With().Str("component", "demo-worker").Logger())
+	w.Metrics = m
 	w.ShutdownTimeout = 5 * time.Second
 	if err := w.Open(ctx); err != nil {
 		fakes.Close()
