@@ -60,9 +60,8 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	defer stop()
 
 	w := app.NewWorker(cfg, log)
-	if *drain > 5*time.Second {
-		w.ShutdownTimeout = *drain - 5*time.Second // leave time to close the rest
-	}
+	// Running tasks get the drain time minus a margin to close the rest.
+	w.ShutdownTimeout = *drain - min(5*time.Second, *drain/2)
 	if err := w.Open(ctx); err != nil {
 		log.Error().Err(err).Msg("cannot start")
 		return 1

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -145,7 +146,9 @@ func TestReceiverDrains(t *testing.T) {
 	r.pushSrv.RegisterOnShutdown(func() { close(shuttingDown) })
 
 	data := `{"customer_code":"c1","start_date":"2026-11-01","end_date":"2026-11-30"}`
-	body := url.Values{"msgId": {"drain-1"}, "tenantId": {"drain"}, "timestamp": {"1763700000000"}, "dataType": {"ksf_statement"},
+	// IDs unique per run: the real test Redis may hold an earlier run's push.
+	msgID := "drain-" + strconv.FormatInt(time.Now().UnixNano(), 36)
+	body := url.Values{"msgId": {msgID}, "tenantId": {"drain"}, "timestamp": {"1763700000000"}, "dataType": {"ksf_statement"},
 		"data": {data}, "digest": {digest.Push(data, "s", "1763700000000")}}.Encode()
 	conn, err := net.Dial("tcp", r.PushAddr())
 	if err != nil {
