@@ -2,6 +2,8 @@ package app
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"net/url"
 	"strconv"
 	"strings"
@@ -10,11 +12,13 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/demo"
 	"github.com/ksfsync/ksfsync/internal/digest"
+	"github.com/ksfsync/ksfsync/internal/failures"
 	"github.com/ksfsync/ksfsync/internal/redisconn/redistest"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 )
@@ -76,19 +80,37 @@ func (e *jobEvents) waitFor(t *testing.T, event string, n int) {
 }
 
 type e2e struct {
-	cfg      *config.Config
-	fakes    *demo.Fakes
-	receiver *Receiver
-	worker   *Worker
-	events   *jobEvents
-	tenant   string
+	cfg       *config.Config
+	fakes     *demo.Fakes
+	receiver  *Receiver
+	worker    *Worker
+	events    *jobEvents
+	tenant    string
+	rdb       *redis.Client
+	inspector *asynq.Inspector
+	failures  *failures.Store
 }
 
+// e2eOption changes the setup before the worker starts: its own fakes,
+// other settings.
+type e2eOption func(t *testing.T, x *e2e)
+
+// realRedisWorkers serializes the workers of the end-to-end tests on the
+// real Redis: they share the package's database and so its queues, and a
+// worker would take another test's tasks (with miniredis every test has a
+// server of its own and they run in parallel).
+var realRedisWorkers sync.Mutex
+
 // setupE2E runs a receiver and a worker on one Redis (the real one when
-// KSF_TEST_REDIS_URL is set), the worker calling the demo's vendor fakes.
-func setupE2E(t *testing.T) *e2e {
+// KSF_TEST_REDIS_URL is set), the worker calling the demo's vendor fakes,
+// unless an option replaces them.
+func setupE2E(t *testing.T, opts ...e2eOption) *e2e {
 	t.Helper()
 	rd := redistest.New(t, testDB)
+	if rd.Real() {
+		realRedisWorkers.Lock()
+		t.Cleanup(realRedisWorkers.Unlock) // after the worker has closed
+	}
 	fakes, err := demo.Start(time.Now())
 	if err != nil {
 		t.Fatal(err)
@@ -97,6 +119,17 @@ func setupE2E(t *testing.T) *e2e {
 	cfg := load(t, "KSF_REDIS_URL="+rd.URL, "KSF_PUSH_SECRET=e2e-secret", "KSF_WORKER_CONCURRENCY=4", "KSF_ADMIN_TOKEN=t")
 	fakes.Configure(cfg)
 	x := &e2e{cfg: cfg, fakes: fakes, events: newJobEvents(), tenant: "e2e-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
+	for _, o := range opts {
+		o(t, x)
+	}
+	opt, err := redis.ParseURL(rd.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.rdb = redis.NewClient(opt)
+	t.Cleanup(func() { _ = x.rdb.Close() })
+	x.inspector = asynq.NewInspectorFromRedisClient(x.rdb)
+	x.failures = failures.New(x.rdb, failures.Options{})
 	x.worker = x.startWorker(t)
 	x.receiver, _ = startReceiver(t, cfg)
 	return x
@@ -112,6 +145,7 @@ func (x *e2e) startWorker(t *testing.T) *Worker {
 	w.Handlers = h
 	w.ShutdownTimeout = time.Second
 	w.RetryDelay = func(int, error, *asynq.Task) time.Duration { return time.Second }
+	w.Mux.Use(x.ownTasksOnly)
 	if err := w.Open(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -119,18 +153,43 @@ func (x *e2e) startWorker(t *testing.T) *Worker {
 	return w
 }
 
+// errForeignTask hands a task of another tenant back to the queue.
+var errForeignTask = errors.New("e2e: another test's task")
+
+// ownTasksOnly keeps the worker off tasks that are not this test's: on the
+// real Redis other tests of the package queue pushes (TestReceiverDrains)
+// that no worker of theirs consumes. Such a task is handed back as a retry,
+// never built against this test's fakes.
+func (x *e2e) ownTasksOnly(next asynq.Handler) asynq.Handler {
+	return asynq.HandlerFunc(func(ctx context.Context, t *asynq.Task) error {
+		var p struct {
+			TenantID string `json:"tenant_id"`
+		}
+		if err := json.Unmarshal(t.Payload(), &p); err == nil && p.TenantID != x.tenant {
+			return errForeignTask
+		}
+		return next.ProcessTask(ctx, t)
+	})
+}
+
 // push signs and posts a push like 勤策 does; it answers the HTTP status.
 func (x *e2e) push(t *testing.T, msgID, dataType, codes, start, end string) int {
 	t.Helper()
-	data := `{"customer_code":"` + codes + `","start_date":"` + start + `","end_date":"` + end + `"}`
-	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	status, body := postForm(t, x.receiver.PushAddr(), url.Values{"msgId": {msgID}, "tenantId": {x.tenant},
-		"dataType": {dataType}, "timestamp": {ts}, "status": {"0"}, "data": {data},
-		"digest": {digest.Push(data, "e2e-secret", ts)}})
+	status, body := x.pushBody(t, msgID, dataType, codes, start, end)
 	if status != 200 {
 		t.Logf("push %s: %d %s", msgID, status, body)
 	}
 	return status
+}
+
+// pushBody is push answering the body too.
+func (x *e2e) pushBody(t *testing.T, msgID, dataType, codes, start, end string) (int, string) {
+	t.Helper()
+	data := `{"customer_code":"` + codes + `","start_date":"` + start + `","end_date":"` + end + `"}`
+	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	return postForm(t, x.receiver.PushAddr(), url.Values{"msgId": {msgID}, "tenantId": {x.tenant},
+		"dataType": {dataType}, "timestamp": {ts}, "status": {"0"}, "data": {data},
+		"digest": {digest.Push(data, "e2e-secret", ts)}})
 }
 
 func lastMonth() (string, string) {

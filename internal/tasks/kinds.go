@@ -90,6 +90,7 @@ func NewPushTask(p Push) (*asynq.Task, error) {
 		asynq.Queue(QueuePush),
 		asynq.Retention(PushRetention),
 		asynq.MaxRetry(25),
+		asynq.Timeout(PushTimeout),
 	), nil
 }
 

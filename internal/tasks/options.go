@@ -11,8 +11,8 @@ import (
 
 // Retry and timeout policy per kind. Documented in docs/worker.md.
 const (
-	SyncMaxRetry   = 10               // ≈ 5 h of backoff before save*Error is sent
-	ReportMaxRetry = 20               // error logs matter: keep trying ≈ 1.5 days
+	SyncMaxRetry   = 10               // 1.2–2.4 h of backoff (RetryDelay) before save*Error is sent
+	ReportMaxRetry = 20               // error logs matter: keep trying 6–12 h
 	PushTimeout    = 5 * time.Minute  // a fan-out of 5,000 customers
 	SyncTimeout    = 10 * time.Minute // fetch every page, build, save
 	ReportTimeout  = time.Minute

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/ksfsync/ksfsync/internal/redisconn/redistest"
+)
+
+const testDB = 5 // this package's database on the real test server
+
+// TestMain lets the test binary be -mem's fakes process too.
+func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) != "" {
+		os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	}
+	os.Exit(m.Run())
+}
+
+// redisFor is the Redis a load run uses: the real test server's database
+// when KSF_TEST_REDIS_URL is set, else "" (the run's own miniredis).
+func redisFor(t *testing.T) string {
+	rd := redistest.New(t, testDB)
+	if rd.Real() {
+		return rd.URL
+	}
+	return ""
+}
+
+// TestRunSavesEveryStatement: a small run through receiver, Redis, worker
+// and slowed fakes saves every statement once and reports one latency each.
+func TestRunSavesEveryStatement(t *testing.T) {
+	res, err := Run(context.Background(), Options{N: 3, Customers: 2, Bills: 2, Concurrency: 4,
+		VendorLatency: 5 * time.Millisecond, WaiqinRPS: 50, RedisURL: redisFor(t), Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Statements != 6 || res.Saved != 6 || res.Failed != 0 || len(res.Latencies) != 6 {
+		t.Fatalf("result %+v", res)
+	}
+	if res.P50 <= 0 || res.P50 > res.P99 || res.P99 > res.Max || res.Max > time.Minute || res.Rate() <= 0 || res.Steady > res.Window {
+		t.Errorf("figures %+v", res)
+	}
+	out := res.String()
+	for _, want := range []string{"saved 6, failed 0", "p50 ", "p99 ", "saves/s: ", "ratio to KSF_WAIQIN_RPS"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestRunRefusesBusyRedis: a database whose queues hold work is refused.
+func TestRunRefusesBusyRedis(t *testing.T) {
+	rd := redistest.New(t, testDB)
+	opt, err := redis.ParseURL(rd.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClient(opt)
+	defer rdb.Close()
+	info, err := asynq.NewClientFromRedisClient(rdb).Enqueue(asynq.NewTask("other:tool", nil), asynq.Queue("push"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = asynq.NewInspectorFromRedisClient(rdb).DeleteTask("push", info.ID) })
+	_, err = Run(context.Background(), Options{N: 1, Customers: 1, Concurrency: 1, RedisURL: rd.URL})
+	if err == nil || !strings.Contains(err.Error(), "unfinished tasks") {
+		t.Fatalf("Run on a busy database: %v", err)
+	}
+}
+
+// TestRunMem: the memory mode's plumbing on a small statement (the child
+// process is this test binary, see TestMain).
+func TestRunMem(t *testing.T) {
+	res, err := RunMem(context.Background(), MemOptions{Bills: 40, Payments: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Trades != 43 || res.Details != 120 || res.Options.Lines() != 163 {
+		t.Errorf("rows %d + %d", res.Trades, res.Details)
+	}
+	if _, err := os.Stat("/proc/self/status"); err == nil && (res.Peak <= 0 || res.Peak < res.PeakBefore) {
+		t.Errorf("peak RSS %d (before %d)", res.Peak, res.PeakBefore)
+	}
+	if !strings.Contains(res.String(), "163 lines") {
+		t.Errorf("report: %s", res)
+	}
+}
+
+func TestRunExitCodes(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"-nope"}, &stdout, &stderr); code != 2 {
+		t.Errorf("unknown flag: exit %d", code)
+	}
+	if code := run([]string{"-n", "0"}, &stdout, &stderr); code != 1 || !strings.Contains(stderr.String(), "must be above 0") {
+		t.Errorf("-n 0: exit %d, %s", code, stderr.String())
+	}
+	stdout.Reset()
+	if code := run([]string{"-n", "1", "-customers", "1"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "saved 1, failed 0") {
+		t.Errorf("one push: exit %d\n%s\n%s", code, stdout.String(), stderr.String())
+	}
+}
