@@ -1,54 +1,37 @@
 package admin_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
-	"os"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/ksfsync/ksfsync/internal/admin"
-	"github.com/ksfsync/ksfsync/internal/failures"
+	"github.com/ksfsync/ksfsync/internal/redisconn/redistest"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 )
 
 // testDB is this package's own database on the shared test Redis.
 const testDB = 8
 
-// realRedis returns KSF_TEST_REDIS_URL's connection on database testDB,
-// emptied of asynq's and the failure store's keys before and after the test.
+// realRedis is the package's database on KSF_TEST_REDIS_URL (redistest
+// flushes it when the package's tests end). These tests need the real
+// server: asynqmon's Lua scripts behave differently on miniredis.
 func realRedis(t *testing.T) asynq.RedisClientOpt {
 	t.Helper()
-	url := os.Getenv("KSF_TEST_REDIS_URL")
-	if url == "" {
-		t.Skip("KSF_TEST_REDIS_URL not set")
+	rd := redistest.New(t, testDB)
+	if !rd.Real() {
+		t.Skip("integration test: set KSF_TEST_REDIS_URL (.ci/run does)")
 	}
-	opt, err := redis.ParseURL(url)
+	opt, err := asynq.ParseRedisURI(rd.URL)
 	if err != nil {
-		t.Fatalf("KSF_TEST_REDIS_URL: %v", err)
+		t.Fatal(err)
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: testDB})
-	clean := func() {
-		ctx := context.Background()
-		for _, pattern := range []string{"asynq:*", failures.KeyPrefix + "*"} {
-			keys, err := rdb.Keys(ctx, pattern).Result()
-			if err != nil {
-				t.Fatalf("test Redis: %v", err)
-			}
-			if len(keys) > 0 {
-				rdb.Del(ctx, keys...)
-			}
-		}
-	}
-	clean()
-	t.Cleanup(func() { clean(); _ = rdb.Close() })
-	return asynq.RedisClientOpt{Addr: opt.Addr, Username: opt.Username, Password: opt.Password, DB: testDB}
+	return opt.(asynq.RedisClientOpt)
 }
 
 // Against the real Redis: the merged listing, asynqmon's queue list and

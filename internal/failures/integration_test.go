@@ -2,7 +2,6 @@ package failures_test
 
 import (
 	"context"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -10,37 +9,26 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ksfsync/ksfsync/internal/failures"
+	"github.com/ksfsync/ksfsync/internal/redisconn/redistest"
 )
 
 // testDB is this package's own database on the shared test Redis.
 const testDB = 7
 
-// realRedis connects to KSF_TEST_REDIS_URL (database testDB) and removes
-// the store's keys before and after the test; it skips without the variable.
+// realRedis is the package's database on KSF_TEST_REDIS_URL (redistest
+// flushes it when the package's tests end); the unit tests use miniredis.
 func realRedis(t *testing.T) redis.UniversalClient {
 	t.Helper()
-	url := os.Getenv("KSF_TEST_REDIS_URL")
-	if url == "" {
-		t.Skip("KSF_TEST_REDIS_URL not set")
+	rd := redistest.New(t, testDB)
+	if !rd.Real() {
+		t.Skip("integration test: set KSF_TEST_REDIS_URL (.ci/run does)")
 	}
-	opt, err := redis.ParseURL(url)
+	opt, err := redis.ParseURL(rd.URL)
 	if err != nil {
-		t.Fatalf("KSF_TEST_REDIS_URL: %v", err)
+		t.Fatal(err)
 	}
-	opt.DB = testDB
 	rdb := redis.NewClient(opt)
-	clean := func() {
-		ctx := context.Background()
-		keys, err := rdb.Keys(ctx, failures.KeyPrefix+"*").Result()
-		if err != nil {
-			t.Fatalf("test Redis: %v", err)
-		}
-		if len(keys) > 0 {
-			rdb.Del(ctx, keys...)
-		}
-	}
-	clean()
-	t.Cleanup(func() { clean(); _ = rdb.Close() })
+	t.Cleanup(func() { _ = rdb.Close() })
 	return rdb
 }
 
