@@ -17,7 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 )
 
 // Exit codes.
@@ -299,7 +299,7 @@ func when(t *time.Time) string {
 	if t == nil {
 		return ""
 	}
-	return t.In(upstream.Shanghai).Format("2006-01-02 15:04:05")
+	return t.In(tz.Shanghai).Format("2006-01-02 15:04:05")
 }
 
 func pageFlags(fs *flag.FlagSet) (page, perPage *int) {

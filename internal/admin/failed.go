@@ -16,7 +16,7 @@ import (
 
 	"github.com/ksfsync/ksfsync/internal/failures"
 	"github.com/ksfsync/ksfsync/internal/tasks"
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 )
 
 // States of a failed job in the merged view.
@@ -114,7 +114,7 @@ func shanghai(t time.Time) *time.Time {
 	if t.IsZero() {
 		return nil
 	}
-	t = t.In(upstream.Shanghai)
+	t = t.In(tz.Shanghai)
 	return &t
 }
 

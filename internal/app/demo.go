@@ -18,7 +18,7 @@ import (
 	"github.com/ksfsync/ksfsync/internal/metrics"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
 	"github.com/ksfsync/ksfsync/internal/tasks"
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/webhook"
 )
 
@@ -85,8 +85,8 @@ func (d *demoRun) close(ctx context.Context) error {
 // sendDemo pushes a sample of each data type for every customer, last month,
 // signed like 勤策 does, to the receiver's own push listener.
 func (r *Receiver) sendDemo(ctx context.Context) {
-	now := time.Now().In(upstream.Shanghai)
-	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, upstream.Shanghai)
+	now := time.Now().In(tz.Shanghai)
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, tz.Shanghai)
 	data := `{"customer_code":"","start_date":"` + first.AddDate(0, -1, 0).Format(time.DateOnly) +
 		`","end_date":"` + first.AddDate(0, 0, -1).Format(time.DateOnly) + `"}`
 	secrets, _ := r.Config.PushSecretsFor("demo")

@@ -24,7 +24,7 @@ import (
 	"github.com/ksfsync/ksfsync/internal/failures"
 	"github.com/ksfsync/ksfsync/internal/metrics"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/webhook"
 )
 
@@ -248,7 +248,7 @@ func (r *Receiver) printDemo() {
 // DemoCurl returns a curl command sending a push of last month's goods
 // statements for two customers, signed with secret at now.
 func DemoCurl(pushURL, secret string, now time.Time) string {
-	first := time.Date(now.In(upstream.Shanghai).Year(), now.In(upstream.Shanghai).Month(), 1, 0, 0, 0, 0, upstream.Shanghai)
+	first := time.Date(now.In(tz.Shanghai).Year(), now.In(tz.Shanghai).Month(), 1, 0, 0, 0, 0, tz.Shanghai)
 	start, end := first.AddDate(0, -1, 0), first.AddDate(0, 0, -1)
 	data := `{"customer_code":"C001,C002","start_date":"` + start.Format(time.DateOnly) + `","end_date":"` + end.Format(time.DateOnly) + `"}`
 	ts := strconv.FormatInt(now.UnixMilli(), 10)

@@ -14,7 +14,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ksfsync/ksfsync/internal/config"
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream/jdy"
 	"github.com/ksfsync/ksfsync/internal/upstream/jdy/jdytest"
 	"github.com/ksfsync/ksfsync/internal/upstream/oms/omstest"
@@ -54,7 +54,7 @@ func Start(now time.Time) (*Fakes, error) {
 		JDY:    jdytest.New(jdytest.Config{}),
 		WDT:    wdttest.New(wdttest.Config{}),
 	}
-	if err := f.seed(now.In(upstream.Shanghai)); err != nil {
+	if err := f.seed(now.In(tz.Shanghai)); err != nil {
 		f.Close()
 		return nil, err
 	}
@@ -118,7 +118,7 @@ var skus = []sku{
 // movements (the deposit convention: a sale is paid from the deposit) and
 // payments, plus 金蝶 monthly figures and 旺店通 platform bills.
 func (f *Fakes) seed(now time.Time) error {
-	thisMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, upstream.Shanghai)
+	thisMonth := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, tz.Shanghai)
 	months := []time.Time{thisMonth.AddDate(0, -1, 0), thisMonth}
 	f.OMS.SetBalance(omstest.Account{AccountID: "C003", AccountName: "C003 预付款", AccountType: "deposit", Balance: d("5000.00"), Currency: "CNY"})
 	for ci, code := range Customers[:2] {

@@ -11,12 +11,12 @@ import (
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/demo"
 	"github.com/ksfsync/ksfsync/internal/tasks"
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 )
 
 func TestDemoSeedsBuildStatements(t *testing.T) {
 	t.Parallel()
-	now := time.Now().In(upstream.Shanghai)
+	now := time.Now().In(tz.Shanghai)
 	f, err := demo.Start(now)
 	if err != nil {
 		t.Fatal(err)
@@ -28,7 +28,7 @@ func TestDemoSeedsBuildStatements(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, upstream.Shanghai)
+	first := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, tz.Shanghai)
 	start, end := first.AddDate(0, -1, 0).Format(time.DateOnly), first.AddDate(0, 0, -1).Format(time.DateOnly)
 	for _, tt := range []struct {
 		code           string

@@ -9,7 +9,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 )
 
 // bigGoods is a goods input of 50,000 trade and detail lines: 12,500 bills of
@@ -26,7 +26,7 @@ func bigGoods() GoodsInput {
 		}
 		in.Bills[i] = Bill{
 			BillBN: "BILL" + strconv.Itoa(1_000_000+i), BillType: typ, Amount: decimal.RequireFromString("370.35"),
-			Time:  time.Date(2024, 1, 1, 0, 0, 0, 0, upstream.Shanghai).Add(time.Duration((i*7919)%500_000) * time.Minute),
+			Time:  time.Date(2024, 1, 1, 0, 0, 0, 0, tz.Shanghai).Add(time.Duration((i*7919)%500_000) * time.Minute),
 			Items: []Item{{"SKU-1", "产品一", amt, qty}, {"SKU-2", "产品二", amt, qty}, {"SKU-3", "产品三", amt, qty}},
 		}
 	}

@@ -14,7 +14,7 @@
 // Every value written fits the spec's VARCHAR sizes: human text is shortened
 // with "…", identifiers and numbers are never cut; a value that cannot be
 // represented makes the build fail with an *Error wrapping ErrUnrepresentable.
-// All *Error values also match upstream.ErrPermanent: the same records can
+// All *Error values also match retry.ErrPermanent: the same records can
 // never build, so the worker reports them to 勤策 at once instead of retrying.
 // docs/statement-mapping.md documents the mapping field by field.
 package reconcile

@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/retry"
 )
 
 // Sentinels matched with errors.Is on every error the builders return.
@@ -26,7 +26,7 @@ const MaxReason = 100
 // Error is a statement that cannot be built. Its message is the reason to
 // send to 勤策: English, at most MaxReason characters, naming the 勤策 field
 // or the source record at fault. It is permanent: errors.Is(err,
-// upstream.ErrPermanent) is true, so the worker does not retry it.
+// retry.ErrPermanent) is true, so the worker does not retry it.
 type Error struct {
 	Kind   error  // ErrInvalidInput, ErrUnrepresentable or ErrPeriodNotServed
 	Field  string // 勤策 field ("trade.voucher_no") or source field ("bill.time")
@@ -39,7 +39,7 @@ func (e *Error) Error() string { return e.Reason }
 func (e *Error) Unwrap() error { return e.Kind }
 
 // Is makes every build failure count as permanent for the worker.
-func (e *Error) Is(target error) bool { return target == upstream.ErrPermanent }
+func (e *Error) Is(target error) bool { return target == retry.ErrPermanent }
 
 func newError(kind error, field, reason string) *Error {
 	return &Error{Kind: kind, Field: field, Reason: cut(reason, MaxReason)}

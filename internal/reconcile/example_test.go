@@ -7,7 +7,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ksfsync/ksfsync/internal/reconcile"
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 )
 
 func ExampleBuildGoods() {
@@ -16,7 +16,7 @@ func ExampleBuildGoods() {
 		panic(err)
 	}
 	d := decimal.RequireFromString
-	at := func(day, hour int) time.Time { return time.Date(2024, 8, day, hour, 0, 0, 0, upstream.Shanghai) }
+	at := func(day, hour int) time.Time { return time.Date(2024, 8, day, hour, 0, 0, 0, tz.Shanghai) }
 	res, err := reconcile.BuildGoods(reconcile.GoodsInput{
 		TenantID: "T1001", CustomerCode: "C006", Period: period,
 		Bills: []reconcile.Bill{{BillBN: "D-S1", BillType: "销售单", Amount: d("500"), Time: at(5, 10),

@@ -8,7 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ksfsync/ksfsync/internal/statement"
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 )
 
 const dateTimeLayout = "2006-01-02 15:04:05"
@@ -183,7 +183,7 @@ func BuildExpense(in ExpenseInput, opt Options) (ExpenseResult, error) {
 		ex.Trade[n] = statement.ExpenseTrade{
 			SerialNo:  strconv.Itoa(n + 1),
 			VoucherNo: r.AccountTradeNo,
-			TradeDate: string(r.OccurTime.In(upstream.Shanghai).AppendFormat(buf[:0], dateTimeLayout)),
+			TradeDate: string(r.OccurTime.In(tz.Shanghai).AppendFormat(buf[:0], dateTimeLayout)),
 			TradeType: tt,
 			Exts:      e,
 		}
@@ -256,7 +256,7 @@ func BuildExpenseFromOMS(in OMSExpenseInput, opt Options) (ExpenseResult, error)
 		ex.Trade[n] = statement.ExpenseTrade{
 			SerialNo:  strconv.Itoa(n + 1),
 			VoucherNo: t.ID,
-			TradeDate: string(t.Time.In(upstream.Shanghai).AppendFormat(buf[:0], dateTimeLayout)),
+			TradeDate: string(t.Time.In(tz.Shanghai).AppendFormat(buf[:0], dateTimeLayout)),
 			TradeType: tt,
 			Exts:      e,
 		}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/retry"
 )
 
 // fuzzGoods derives a goods input from the fuzzer's values: random bills,
@@ -68,7 +68,7 @@ func FuzzBuildGoods(f *testing.F) {
 		res, err := BuildGoods(in, Options{})
 		if err != nil {
 			var e *Error
-			if !errors.As(err, &e) || !upstream.IsPermanent(err) {
+			if !errors.As(err, &e) || !retry.IsPermanent(err) {
 				t.Fatalf("error %v is not a permanent *Error", err)
 			}
 			if utf8.RuneCountInString(err.Error()) > MaxReason || e.Field == "" {

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ksfsync/ksfsync/internal/retry"
 	"github.com/ksfsync/ksfsync/internal/statement"
-	"github.com/ksfsync/ksfsync/internal/upstream"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*/want.json (and generated inputs) from the builders")
@@ -76,13 +76,13 @@ func runGolden(t *testing.T, dir string) {
 		if !errors.As(err, &be) {
 			t.Fatalf("build error %v is not a *reconcile.Error", err)
 		}
-		if !upstream.IsPermanent(err) {
+		if !retry.IsPermanent(err) {
 			t.Errorf("build error %v does not count as permanent", err)
 		}
 		if n := len([]rune(err.Error())); n > MaxReason {
 			t.Errorf("reason has %d characters, over %d", n, MaxReason)
 		}
-		out = goldenError{Error: err.Error(), Kind: sentinelName(err), Field: be.Field, Permanent: upstream.IsPermanent(err)}
+		out = goldenError{Error: err.Error(), Kind: sentinelName(err), Field: be.Field, Permanent: retry.IsPermanent(err)}
 		checkValues(t, c.Check, map[string]string{"error_kind": sentinelName(err), "error_field": be.Field})
 	} else {
 		if err := doc.Validate(); err != nil {

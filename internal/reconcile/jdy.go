@@ -6,7 +6,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ksfsync/ksfsync/internal/statement"
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 )
 
 // JDYBusiness is 金蝶精斗云 customer_business for one customer.
@@ -105,7 +105,7 @@ func BuildGoodsFromJDY(in JDYInput, opt Options) (Result, error) {
 	}
 	st.Exts = append(st.Exts, statement.Ext{Key: extMonth, Value: month.Format("2006-01")})
 	if t := b.LatelyTransactionDate; !t.IsZero() {
-		st.Exts = append(st.Exts, statement.Ext{Key: extLatelyDate, Value: t.In(upstream.Shanghai).Format(dateTimeLayout)})
+		st.Exts = append(st.Exts, statement.Ext{Key: extLatelyDate, Value: t.In(tz.Shanghai).Format(dateTimeLayout)})
 	}
 	v, err := money(extLatelyAmount, b.LatelyTransactionFees.Abs())
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 )
 
 // manyPagesCase generates testdata/many_pages/input.json: 200 bills of two
@@ -19,7 +19,7 @@ import (
 // order that is not date order and with equal times. The check block is the
 // closed form derived in testdata/README.md, not a sum computed here.
 func manyPagesCase() goldenCase {
-	start := time.Date(2024, 5, 1, 9, 0, 0, 0, upstream.Shanghai)
+	start := time.Date(2024, 5, 1, 9, 0, 0, 0, tz.Shanghai)
 	in := GoodsInput{TenantID: "T1001", CustomerCode: "C-MANY", Period: mustPeriod("2024-05-01", "2024-05-31")}
 	for i := 1; i <= 200; i++ {
 		typ := "销售单"
@@ -47,7 +47,7 @@ func manyPagesCase() goldenCase {
 	in.Transactions = append(in.Transactions, Transaction{
 		ID: "EXP-001", Type: "expense", Amount: decimal.RequireFromString("4800.00"),
 		Balance: decimal.RequireFromString("25200.00"),
-		Time:    time.Date(2024, 5, 6, 12, 30, 0, 0, upstream.Shanghai), Remark: "月结出货（已扣退货）",
+		Time:    time.Date(2024, 5, 6, 12, 30, 0, 0, tz.Shanghai), Remark: "月结出货（已扣退货）",
 	})
 	raw, err := json.Marshal(in)
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 )
 
 const dateLayout = "2006-01-02"
@@ -21,11 +21,11 @@ type Period struct {
 
 // ParsePeriod reads two yyyy-MM-dd dates (a push's start_date and end_date).
 func ParsePeriod(start, end string) (Period, error) {
-	s, err := time.ParseInLocation(dateLayout, start, upstream.Shanghai)
+	s, err := time.ParseInLocation(dateLayout, start, tz.Shanghai)
 	if err != nil {
 		return Period{}, newError(ErrInvalidInput, "start_date", "start_date "+quote(start)+" is not a yyyy-MM-dd date")
 	}
-	e, err := time.ParseInLocation(dateLayout, end, upstream.Shanghai)
+	e, err := time.ParseInLocation(dateLayout, end, tz.Shanghai)
 	if err != nil {
 		return Period{}, newError(ErrInvalidInput, "end_date", "end_date "+quote(end)+" is not a yyyy-MM-dd date")
 	}
@@ -38,7 +38,7 @@ func (p Period) Validate() error {
 	if p.Start.IsZero() || p.End.IsZero() {
 		return newError(ErrInvalidInput, "period", "period has no start or end date")
 	}
-	if y1, y2 := p.Start.In(upstream.Shanghai).Year(), p.End.In(upstream.Shanghai).Year(); y1 < 1000 || y2 > 9999 {
+	if y1, y2 := p.Start.In(tz.Shanghai).Year(), p.End.In(tz.Shanghai).Year(); y1 < 1000 || y2 > 9999 {
 		return newError(ErrInvalidInput, "period", "period years must have four digits")
 	}
 	if day(p.End).Before(day(p.Start)) {
@@ -48,15 +48,15 @@ func (p Period) Validate() error {
 }
 
 // StartDate is the first day as yyyy-MM-dd.
-func (p Period) StartDate() string { return p.Start.In(upstream.Shanghai).Format(dateLayout) }
+func (p Period) StartDate() string { return p.Start.In(tz.Shanghai).Format(dateLayout) }
 
 // EndDate is the last day as yyyy-MM-dd.
-func (p Period) EndDate() string { return p.End.In(upstream.Shanghai).Format(dateLayout) }
+func (p Period) EndDate() string { return p.End.In(tz.Shanghai).Format(dateLayout) }
 
 // month returns the period's calendar month as yyyy-MM when both days lie in
 // it.
 func (p Period) month() (string, bool) {
-	s, e := p.Start.In(upstream.Shanghai), p.End.In(upstream.Shanghai)
+	s, e := p.Start.In(tz.Shanghai), p.End.In(tz.Shanghai)
 	return s.Format("2006-01"), s.Year() == e.Year() && s.Month() == e.Month()
 }
 
@@ -87,8 +87,8 @@ func (p *Period) UnmarshalJSON(b []byte) error {
 
 // day is t's calendar date in Shanghai, at midnight.
 func day(t time.Time) time.Time {
-	y, m, d := t.In(upstream.Shanghai).Date()
-	return time.Date(y, m, d, 0, 0, 0, 0, upstream.Shanghai)
+	y, m, d := t.In(tz.Shanghai).Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, tz.Shanghai)
 }
 
 // hashLen is the hex digits of the tenant+customer hash in a statement
@@ -118,7 +118,7 @@ func StatementNo(prefix, tenantID, customerCode string, p Period) string {
 	var sum [sha256.Size]byte
 	var hx [hashLen]byte
 	hex.Encode(hx[:], h.Sum(sum[:0])[:hashLen/2])
-	s, e := p.Start.In(upstream.Shanghai), p.End.In(upstream.Shanghai)
+	s, e := p.Start.In(tz.Shanghai), p.End.In(tz.Shanghai)
 	b := make([]byte, 0, MaxField)
 	b = append(b, prefix...)
 	b = s.AppendFormat(b, "20060102")

@@ -10,14 +10,16 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/ksfsync/ksfsync/internal/retry"
 	"github.com/ksfsync/ksfsync/internal/statement"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 )
 
 func dec(s string) decimal.Decimal { return decimal.RequireFromString(s) }
 
 func at(s string) time.Time {
-	t, err := time.ParseInLocation("2006-01-02 15:04:05", s, upstream.Shanghai)
+	t, err := time.ParseInLocation("2006-01-02 15:04:05", s, tz.Shanghai)
 	if err != nil {
 		panic(err)
 	}
@@ -93,7 +95,7 @@ func TestParsePeriod(t *testing.T) {
 				t.Fatalf("ParsePeriod(%q, %q) error = %v, want ok=%v", tc.start, tc.end, err, tc.ok)
 			}
 			if err != nil {
-				if !errors.Is(err, ErrInvalidInput) || !upstream.IsPermanent(err) {
+				if !errors.Is(err, ErrInvalidInput) || !retry.IsPermanent(err) {
 					t.Errorf("error %v is not a permanent ErrInvalidInput", err)
 				}
 				return
@@ -291,7 +293,7 @@ func TestBuildGoodsRefuses(t *testing.T) {
 			if !errors.As(err, &e) || !errors.Is(err, tc.kind) || e.Field != tc.field {
 				t.Fatalf("BuildGoods error = %#v, want %v on %s", err, tc.kind, tc.field)
 			}
-			if !upstream.IsPermanent(err) || utf8.RuneCountInString(err.Error()) > MaxReason {
+			if !retry.IsPermanent(err) || utf8.RuneCountInString(err.Error()) > MaxReason {
 				t.Errorf("error %q is not permanent or too long", err)
 			}
 		})
@@ -388,7 +390,7 @@ func TestBuildGoodsFromJDYPeriods(t *testing.T) {
 				Business: JDYBusiness{MonthTransactionFees: dec("1"), LastMonthSalFees: dec("2")}}
 			r, err := BuildGoodsFromJDY(in, Options{JDYWholeMonth: tc.whole})
 			if tc.month == "" {
-				if !errors.Is(err, ErrPeriodNotServed) || !upstream.IsPermanent(err) || !strings.Contains(err.Error(), "not served by jdy") {
+				if !errors.Is(err, ErrPeriodNotServed) || !retry.IsPermanent(err) || !strings.Contains(err.Error(), "not served by jdy") {
 					t.Fatalf("error = %v, want a permanent ErrPeriodNotServed", err)
 				}
 				return
@@ -434,7 +436,7 @@ func TestBuildExpenseRefuses(t *testing.T) {
 			t.Parallel()
 			in := base()
 			tc.modify(&in)
-			if _, err := BuildExpense(in, Options{}); !errors.Is(err, tc.kind) || !upstream.IsPermanent(err) {
+			if _, err := BuildExpense(in, Options{}); !errors.Is(err, tc.kind) || !retry.IsPermanent(err) {
 				t.Errorf("BuildExpense error = %v, want %v", err, tc.kind)
 			}
 		})
@@ -506,7 +508,7 @@ func TestFastFormatting(t *testing.T) {
 
 func TestPeriodYears(t *testing.T) {
 	t.Parallel()
-	p := Period{Start: time.Date(2024, 1, 1, 0, 0, 0, 0, upstream.Shanghai), End: time.Date(10000, 1, 1, 0, 0, 0, 0, upstream.Shanghai)}
+	p := Period{Start: time.Date(2024, 1, 1, 0, 0, 0, 0, tz.Shanghai), End: time.Date(10000, 1, 1, 0, 0, 0, 0, tz.Shanghai)}
 	if err := p.Validate(); !errors.Is(err, ErrInvalidInput) {
 		t.Errorf("Validate() = %v", err)
 	}
@@ -518,7 +520,7 @@ func TestErrorFitsAndIsPermanent(t *testing.T) {
 	if n := utf8.RuneCountInString(err.Error()); n > MaxReason {
 		t.Errorf("build reason has %d characters", n)
 	}
-	if !errors.Is(err, ErrUnrepresentable) || !errors.Is(err, upstream.ErrPermanent) || errors.Is(err, upstream.ErrTransient) {
+	if !errors.Is(err, ErrUnrepresentable) || !errors.Is(err, retry.ErrPermanent) || errors.Is(err, upstream.ErrTransient) {
 		t.Errorf("%v: wrong classification", err)
 	}
 }

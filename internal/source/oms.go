@@ -7,8 +7,9 @@ import (
 	"time"
 
 	"github.com/ksfsync/ksfsync/internal/reconcile"
+	"github.com/ksfsync/ksfsync/internal/retry"
 	"github.com/ksfsync/ksfsync/internal/tasks"
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream/oms"
 )
 
@@ -128,7 +129,7 @@ func (b *OMSGoods) balanceSource(ctx context.Context, account string, after time
 	if b.Now != nil {
 		now = b.Now
 	}
-	if end := now().In(upstream.Shanghai); end.After(after) {
+	if end := now().In(tz.Shanghai); end.After(after) {
 		later, err := omsTransactions(ctx, b.Client, account, after.Add(time.Second), end)
 		if err != nil {
 			return err
@@ -153,7 +154,7 @@ func (b *OMSGoods) balanceSource(ctx context.Context, account string, after time
 			return nil
 		}
 	}
-	return tasks.Permanent(fmt.Errorf("OMS account %.40s not found (check oms_account_id in the customer map)", account))
+	return retry.Permanent(fmt.Errorf("OMS account %.40s not found (check oms_account_id in the customer map)", account))
 }
 
 // OMSExpense builds expense statements from the customer's OMS account
@@ -194,8 +195,8 @@ func omsTransactions(ctx context.Context, c *oms.Client, account string, from, t
 }
 
 func dayStart(t time.Time) time.Time {
-	t = t.In(upstream.Shanghai)
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, upstream.Shanghai)
+	t = t.In(tz.Shanghai)
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, tz.Shanghai)
 }
 
 func dayEnd(t time.Time) time.Time { return dayStart(t).Add(24*time.Hour - time.Second) }

@@ -9,6 +9,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ksfsync/ksfsync/internal/reconcile"
+	"github.com/ksfsync/ksfsync/internal/retry"
 	"github.com/ksfsync/ksfsync/internal/source"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 	"github.com/ksfsync/ksfsync/internal/upstream"
@@ -108,7 +109,7 @@ func TestOMSGoodsUnknownAccount(t *testing.T) {
 	_, client := setupOMS(t)
 	b := &source.OMSGoods{Client: client, Maps: maps(t, "C4,S4,A-none,,\n")}
 	_, err := b.Build(context.Background(), job(tasks.DataTypeStatement, "C4", "2026-10-01", "2026-10-31"))
-	if !tasks.IsPermanent(err) || errors.Is(err, reconcile.ErrInvalidInput) {
+	if !retry.IsPermanent(err) || errors.Is(err, reconcile.ErrInvalidInput) {
 		t.Fatalf("err = %v, want permanent unknown account", err)
 	}
 }

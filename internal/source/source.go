@@ -8,7 +8,9 @@ package source
 
 import (
 	"fmt"
+
 	"github.com/ksfsync/ksfsync/internal/customermap"
+	"github.com/ksfsync/ksfsync/internal/retry"
 
 	"github.com/ksfsync/ksfsync/internal/reconcile"
 	"github.com/ksfsync/ksfsync/internal/statement"
@@ -19,7 +21,7 @@ import (
 func period(s tasks.Sync) (reconcile.Period, error) {
 	p, err := reconcile.ParsePeriod(s.StartDate, s.EndDate)
 	if err != nil {
-		return p, tasks.Permanent(fmt.Errorf("bad period %s..%s: %w", s.StartDate, s.EndDate, err))
+		return p, retry.Permanent(fmt.Errorf("bad period %s..%s: %w", s.StartDate, s.EndDate, err))
 	}
 	return p, nil
 }

@@ -11,9 +11,10 @@ import (
 
 	"github.com/ksfsync/ksfsync/internal/customermap"
 	"github.com/ksfsync/ksfsync/internal/reconcile"
+	"github.com/ksfsync/ksfsync/internal/retry"
 	"github.com/ksfsync/ksfsync/internal/source"
 	"github.com/ksfsync/ksfsync/internal/tasks"
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream/jdy"
 	"github.com/ksfsync/ksfsync/internal/upstream/jdy/jdytest"
 	"github.com/ksfsync/ksfsync/internal/upstream/wdt"
@@ -35,7 +36,7 @@ func maps(t *testing.T, csv string) source.CustomerMaps {
 
 func TestJDYGoods(t *testing.T) {
 	t.Parallel()
-	today := time.Date(2026, 11, 21, 10, 0, 0, 0, upstream.Shanghai)
+	today := time.Date(2026, 11, 21, 10, 0, 0, 0, tz.Shanghai)
 	fake := jdytest.New(jdytest.Config{Now: func() time.Time { return today }})
 	t.Cleanup(fake.Close)
 	fake.SetBusiness("JDY-7", jdy.Business{
@@ -68,7 +69,7 @@ func TestJDYGoods(t *testing.T) {
 	t.Run("older period refused without a call", func(t *testing.T) {
 		before := fake.BusinessRequests()
 		_, err := b.Build(context.Background(), job(tasks.DataTypeStatement, "C7", "2026-08-01", "2026-08-31"))
-		if !upstream.IsPermanent(err) || !errors.Is(err, reconcile.ErrPeriodNotServed) {
+		if !retry.IsPermanent(err) || !errors.Is(err, reconcile.ErrPeriodNotServed) {
 			t.Fatalf("err = %v, want permanent period not served", err)
 		}
 		if fake.BusinessRequests() != before {
@@ -77,7 +78,7 @@ func TestJDYGoods(t *testing.T) {
 	})
 	t.Run("bad period", func(t *testing.T) {
 		_, err := b.Build(context.Background(), job(tasks.DataTypeStatement, "C7", "2026-11-30", "2026-11-01"))
-		if !tasks.IsPermanent(err) {
+		if !retry.IsPermanent(err) {
 			t.Fatalf("err = %v", err)
 		}
 	})

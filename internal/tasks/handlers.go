@@ -10,29 +10,9 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
+	"github.com/ksfsync/ksfsync/internal/retry"
 	"github.com/ksfsync/ksfsync/internal/statement"
-	"github.com/ksfsync/ksfsync/internal/upstream"
 )
-
-// ErrPermanent marks a failure that is not a vendor's but cannot succeed on
-// retry either (a period a source cannot serve, a value 勤策 cannot hold).
-// Builders wrap such errors with Permanent.
-var ErrPermanent = errors.New("permanent failure")
-
-// Permanent marks err as not worth retrying.
-func Permanent(err error) error {
-	if err == nil || IsPermanent(err) {
-		return err
-	}
-	return fmt.Errorf("%w: %w", ErrPermanent, err)
-}
-
-// IsPermanent is the worker's classification: a vendor's permanent failure,
-// anything marked with Permanent, or asynq.SkipRetry. Everything else is
-// retried.
-func IsPermanent(err error) bool {
-	return errors.Is(err, ErrPermanent) || upstream.IsPermanent(err) || errors.Is(err, asynq.SkipRetry)
-}
 
 // Waiqin is what the worker needs of 勤策: the customer list and the save
 // calls. An adapter over the waiqin client picks the tenant's credentials.
@@ -55,7 +35,7 @@ type Built struct {
 }
 
 // Builder fetches one customer's source records for a period and builds the
-// statement. Errors are classified with upstream.IsPermanent / Permanent.
+// statement. Errors are classified with retry.IsPermanent / Permanent.
 type Builder interface {
 	Build(ctx context.Context, s Sync) (Built, error)
 }
@@ -126,7 +106,7 @@ func (h *Handlers) HandlePush(ctx context.Context, t *asynq.Task) (err error) {
 	var p Push
 	if err := json.Unmarshal(t.Payload(), &p); err != nil {
 		h.done(t.Type(), OutcomeMalformed, start, h.Logger.Error().Err(err))
-		return fmt.Errorf("decode push payload: %v: %w", err, asynq.SkipRetry)
+		return toAsynq(retry.Permanent(fmt.Errorf("decode push payload: %w", err)))
 	}
 	res := PushResult{Kind: SyncKind(p.DataType)}
 	defer func() {
@@ -141,7 +121,7 @@ func (h *Handlers) HandlePush(ctx context.Context, t *asynq.Task) (err error) {
 			Str("period", p.Data.StartDate+".."+p.Data.EndDate))
 	}()
 	if !ValidDataType(p.DataType) {
-		return fmt.Errorf("unknown data type %q: %w", p.DataType, asynq.SkipRetry)
+		return toAsynq(retry.Permanent(fmt.Errorf("unknown data type %q", p.DataType)))
 	}
 	enqueue := func(code string) error {
 		res.Customers++
@@ -196,7 +176,7 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 	var s Sync
 	if err := json.Unmarshal(t.Payload(), &s); err != nil || !ValidDataType(s.DataType) {
 		h.done(t.Type(), OutcomeMalformed, start, h.Logger.Error().Err(err).Str("task_id", taskID(ctx)))
-		return fmt.Errorf("decode sync payload: %v: %w", err, asynq.SkipRetry)
+		return toAsynq(retry.Permanent(fmt.Errorf("decode sync payload: %v", err)))
 	}
 	log := h.Logger.With().Str("kind", t.Type()).Str("task_id", taskID(ctx)).Str("tenant", s.TenantID).
 		Str("msg_id", s.MsgID).Str("customer", s.CustomerCode).Str("period", s.StartDate+".."+s.EndDate).Logger()
@@ -216,7 +196,7 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 		h.done(t.Type(), OutcomeRetry, start, log.Warn().Err(err))
 		return err
 	}
-	permanent := IsPermanent(err)
+	permanent := retry.IsPermanent(err)
 	retried, final := h.attemptOf(ctx)
 	if !permanent && !final {
 		h.done(t.Type(), OutcomeRetry, start, log.Warn().Err(err).Int("retried", retried))
@@ -235,10 +215,7 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("%w (and reporting it failed: %v)", err, rerr)
 	}
 	h.done(t.Type(), OutcomeFailed, start, log.Error().Err(err).Str("reason", reason).Bool("permanent", permanent))
-	if permanent {
-		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
-	}
-	return err
+	return toAsynq(err)
 }
 
 func (h *Handlers) build(ctx context.Context, s Sync) (Built, error) {
@@ -247,7 +224,7 @@ func (h *Handlers) build(ctx context.Context, s Sync) (Built, error) {
 		b = h.Expenses
 	}
 	if b == nil {
-		return Built{}, Permanent(fmt.Errorf("no source configured for %s", s.DataType))
+		return Built{}, retry.Permanent(fmt.Errorf("no source configured for %s", s.DataType))
 	}
 	return b.Build(ctx, s)
 }
@@ -260,7 +237,7 @@ func (h *Handlers) save(ctx context.Context, s Sync, b Built) error {
 	case s.DataType == DataTypeStatement && b.Statement != nil:
 		err = h.Waiqin.SaveStatement(ctx, s.TenantID, b.Statement)
 	default:
-		return Permanent(fmt.Errorf("builder returned no %s", s.DataType))
+		return retry.Permanent(fmt.Errorf("builder returned no %s", s.DataType))
 	}
 	if err == nil {
 		h.observe(func(o Observer) { o.StatementSaved(s.Kind()) })
@@ -292,7 +269,7 @@ func (h *Handlers) HandleReport(ctx context.Context, t *asynq.Task) error {
 	var r Report
 	if err := json.Unmarshal(t.Payload(), &r); err != nil {
 		h.done(t.Type(), OutcomeMalformed, start, h.Logger.Error().Err(err))
-		return fmt.Errorf("decode report payload: %v: %w", err, asynq.SkipRetry)
+		return toAsynq(retry.Permanent(fmt.Errorf("decode report payload: %w", err)))
 	}
 	log := h.Logger.With().Str("kind", t.Type()).Str("task_id", taskID(ctx)).Str("tenant", r.TenantID).
 		Str("customer", r.CustomerCode).Str("reason", r.Reason).Logger()
@@ -302,9 +279,9 @@ func (h *Handlers) HandleReport(ctx context.Context, t *asynq.Task) error {
 		h.observe(func(o Observer) { o.ErrorLogSent(SyncKind(r.DataType)) })
 		h.done(t.Type(), OutcomeOK, start, log.Info())
 		return nil
-	case IsPermanent(err):
+	case retry.IsPermanent(err):
 		h.done(t.Type(), OutcomeFailed, start, log.Error().Err(err))
-		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+		return toAsynq(err)
 	default:
 		h.done(t.Type(), OutcomeRetry, start, log.Warn().Err(err))
 		return err
@@ -330,6 +307,17 @@ func (h *Handlers) observe(f func(Observer)) {
 	if h.Observer != nil {
 		f(h.Observer)
 	}
+}
+
+// toAsynq is the queue's edge of the retry contract: asynq does not know
+// retry.ErrPermanent, so a permanent error handed back to it also wraps
+// asynq.SkipRetry (archived at once, no retry). Nothing else in ksfsync
+// uses SkipRetry.
+func toAsynq(err error) error {
+	if retry.IsPermanent(err) {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	return err
 }
 
 func taskID(ctx context.Context) string {

@@ -15,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
+	"github.com/ksfsync/ksfsync/internal/retry"
 	"github.com/ksfsync/ksfsync/internal/statement"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 )
@@ -226,7 +227,7 @@ func TestHandleSync(t *testing.T) {
 		{name: "source refuses", dataType: DataTypeStatement, buildErr: permanentSource, wantErr: true, wantSkip: true,
 			wantReason: "商派OMS ar.getList: 1003 签名错误",
 			wantEvents: []string{"errorlog ksf:statement", "job ksf:statement failed"}},
-		{name: "reconcile refuses", dataType: DataTypeExpense, buildErr: Permanent(errors.New("period not served by jdy")),
+		{name: "reconcile refuses", dataType: DataTypeExpense, buildErr: retry.Permanent(errors.New("period not served by jdy")),
 			wantErr: true, wantSkip: true, wantReason: "period not served by jdy"},
 		{name: "transient retried", dataType: DataTypeStatement, buildErr: transientSource, wantErr: true,
 			wantEvents: []string{"job ksf:statement retry"}},
@@ -318,7 +319,7 @@ func TestReason(t *testing.T) {
 	}{
 		{&upstream.Error{Vendor: "jdy", Op: "customer_business", Code: "2000002000", Message: "系统错误"}, "金蝶精斗云 customer_business: 2000002000 系统错误"},
 		{&upstream.Error{Vendor: "waiqin", Op: "saveStatement", Status: 502}, "勤策 saveStatement: HTTP 502"},
-		{Permanent(fmt.Errorf("period 2026-01-01..2026-01-31 not served by jdy")), "period 2026-01-01..2026-01-31 not served by jdy"},
+		{retry.Permanent(fmt.Errorf("period 2026-01-01..2026-01-31 not served by jdy")), "period 2026-01-01..2026-01-31 not served by jdy"},
 	}
 	for _, tt := range tests {
 		if got := Reason(tt.err); got != tt.want {

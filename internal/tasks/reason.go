@@ -36,8 +36,7 @@ func Reason(err error) string {
 		}
 		return Truncate(strings.TrimSpace(b.String()), maxReason)
 	}
-	// Permanent() prefixes are for operators' logs, not for 勤策's users.
-	return Truncate(strings.ReplaceAll(err.Error(), ErrPermanent.Error()+": ", ""), maxReason)
+	return Truncate(err.Error(), maxReason)
 }
 
 const maxReason = 100

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/ksfsync/ksfsync/internal/retry"
 )
 
 // Outcomes reported to an Observer.
@@ -34,7 +36,7 @@ func Outcome(err error) string {
 	switch {
 	case err == nil:
 		return OutcomeOK
-	case IsPermanent(err):
+	case retry.IsPermanent(err):
 		return OutcomePermanent
 	}
 	if _, ok := As(err); ok {

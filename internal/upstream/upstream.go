@@ -12,22 +12,16 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"time"
+
+	"github.com/ksfsync/ksfsync/internal/retry"
 )
 
-// Shanghai is the vendors' time zone (UTC+8, no daylight saving since 1991).
-// A fixed zone needs no tzdata in a static binary.
-var Shanghai = time.FixedZone("Asia/Shanghai", 8*60*60)
-
-// Sentinels matched by errors.Is on any *Error.
-var (
-	// ErrPermanent: retrying the same request cannot succeed (bad credentials,
-	// refused parameters, validation, unknown method, malformed answer).
-	ErrPermanent = errors.New("permanent upstream failure")
-	// ErrTransient: the same request may succeed later (network, timeout,
-	// 5xx, 429, busy, expired timestamp).
-	ErrTransient = errors.New("transient upstream failure")
-)
+// ErrTransient matches, with errors.Is, a vendor failure that may succeed
+// later (network, timeout, 5xx, 429, busy, expired timestamp). A permanent
+// one (bad credentials, refused parameters, validation, unknown method,
+// malformed answer) matches retry.ErrPermanent instead: the one "do not
+// retry" contract of every layer.
+var ErrTransient = errors.New("transient upstream failure")
 
 // Error is a failed call to an external API. It never carries a secret:
 // clients put the vendor's code and message here, not the request.
@@ -58,20 +52,17 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is makes errors.Is(err, ErrPermanent) / errors.Is(err, ErrTransient) work.
+// Is makes errors.Is(err, retry.ErrPermanent) / errors.Is(err, ErrTransient)
+// work.
 func (e *Error) Is(target error) bool {
 	switch target {
-	case ErrPermanent:
+	case retry.ErrPermanent:
 		return e.Permanent
 	case ErrTransient:
 		return !e.Permanent
 	}
 	return false
 }
-
-// IsPermanent reports whether err is an upstream failure that must not be
-// retried. Errors that are not *Error (network, context) count as transient.
-func IsPermanent(err error) bool { return errors.Is(err, ErrPermanent) }
 
 // As returns the *Error in err's chain, if any.
 func As(err error) (*Error, bool) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ksfsync/ksfsync/internal/retry"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 )
 
@@ -31,7 +32,7 @@ func TestClassification(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			if got := upstream.IsPermanent(tt.err); got != tt.permanent {
+			if got := retry.IsPermanent(tt.err); got != tt.permanent {
 				t.Errorf("IsPermanent = %v", got)
 			}
 			if got := errors.Is(tt.err, upstream.ErrTransient); got != tt.transient {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 )
 
@@ -125,7 +126,7 @@ var timeLayouts = []string{
 
 // maxEpochMilli is 9999-12-31 23:59:59.999 in Shanghai: later times have no
 // four-digit year to be written back in.
-var maxEpochMilli = time.Date(9999, 12, 31, 23, 59, 59, 999e6, upstream.Shanghai).UnixMilli()
+var maxEpochMilli = time.Date(9999, 12, 31, 23, 59, 59, 999e6, tz.Shanghai).UnixMilli()
 
 func decodeTime(raw json.RawMessage) (time.Time, error) {
 	s, err := scalar(raw)
@@ -138,10 +139,10 @@ func decodeTime(raw json.RawMessage) (time.Time, error) {
 		if err != nil || ms > maxEpochMilli {
 			return time.Time{}, fmt.Errorf("bad epoch milliseconds %q", clip(s))
 		}
-		return time.UnixMilli(ms).In(upstream.Shanghai), nil
+		return time.UnixMilli(ms).In(tz.Shanghai), nil
 	}
 	for _, layout := range timeLayouts {
-		if t, err := time.ParseInLocation(layout, s, upstream.Shanghai); err == nil {
+		if t, err := time.ParseInLocation(layout, s, tz.Shanghai); err == nil {
 			return t, nil
 		}
 	}
@@ -151,7 +152,7 @@ func decodeTime(raw json.RawMessage) (time.Time, error) {
 // FormatTime writes t as the vendor does: Shanghai wall clock, Java
 // timestamp text, always with a fraction ("2021-06-28 00:00:00.0").
 func FormatTime(t time.Time) string {
-	s := t.In(upstream.Shanghai).Format("2006-01-02 15:04:05.999999999")
+	s := t.In(tz.Shanghai).Format("2006-01-02 15:04:05.999999999")
 	if !strings.Contains(s, ".") {
 		s += ".0"
 	}

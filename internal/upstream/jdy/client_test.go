@@ -14,6 +14,8 @@ import (
 	"github.com/shopspring/decimal"
 	"golang.org/x/time/rate"
 
+	"github.com/ksfsync/ksfsync/internal/retry"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 	"github.com/ksfsync/ksfsync/internal/upstream/jdy"
 	"github.com/ksfsync/ksfsync/internal/upstream/jdy/jdytest"
@@ -25,7 +27,7 @@ type clock struct {
 	t  time.Time
 }
 
-func newClock() *clock { return &clock{t: time.Date(2025, 11, 21, 10, 0, 0, 0, upstream.Shanghai)} }
+func newClock() *clock { return &clock{t: time.Date(2025, 11, 21, 10, 0, 0, 0, tz.Shanghai)} }
 
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
@@ -79,7 +81,7 @@ func setup(t *testing.T, mod ...func(*jdy.Config)) *env {
 		MonthTransactionFees:  decimal.RequireFromString("2350.75"),
 		MonthRefundFees:       decimal.RequireFromString("10.01"),
 		LastMonthSalFees:      decimal.RequireFromString("8800"),
-		LatelyTransactionDate: time.Date(2025, 11, 20, 9, 30, 0, 0, upstream.Shanghai),
+		LatelyTransactionDate: time.Date(2025, 11, 20, 9, 30, 0, 0, tz.Shanghai),
 		LatelyTransactionFees: decimal.RequireFromString("100.00"),
 	})
 	obs := &calls{}
@@ -108,7 +110,7 @@ func TestCustomerBusiness(t *testing.T) {
 		!b.LastMonthSalFees.Equal(decimal.NewFromInt(8800)) || !b.YearTransactionFees.IsZero() {
 		t.Fatalf("business = %+v", b)
 	}
-	if want := time.Date(2025, 11, 20, 9, 30, 0, 0, upstream.Shanghai); !b.LatelyTransactionDate.Equal(want) || b.LatelyTransactionDate.Location() != upstream.Shanghai {
+	if want := time.Date(2025, 11, 20, 9, 30, 0, 0, tz.Shanghai); !b.LatelyTransactionDate.Equal(want) || b.LatelyTransactionDate.Location() != tz.Shanghai {
 		t.Fatalf("lately_transaction_date = %v", b.LatelyTransactionDate)
 	}
 	// Cached token: a second call asks no new one.
@@ -164,7 +166,7 @@ func TestErrorClasses(t *testing.T) {
 			if !ok {
 				t.Fatalf("err = %v (%T), want *upstream.Error", err, err)
 			}
-			if ue.Permanent != tt.permanent || upstream.IsPermanent(err) != tt.permanent || errors.Is(err, upstream.ErrTransient) == tt.permanent {
+			if ue.Permanent != tt.permanent || retry.IsPermanent(err) != tt.permanent || errors.Is(err, upstream.ErrTransient) == tt.permanent {
 				t.Errorf("permanent = %v, want %v: %v", ue.Permanent, tt.permanent, err)
 			}
 			if ue.Vendor != "jdy" || ue.Code != tt.code || ue.Status != tt.status {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 )
 
@@ -50,8 +51,8 @@ func TestDecodeSpecSample(t *testing.T) {
 		!b.MonthTransactionFees.IsZero() || !b.YearRefundFees.IsZero() {
 		t.Fatalf("business = %+v", b)
 	}
-	want := time.Date(2021, 6, 28, 0, 0, 0, 0, upstream.Shanghai)
-	if !b.LatelyTransactionDate.Equal(want) || b.LatelyTransactionDate.Location() != upstream.Shanghai {
+	want := time.Date(2021, 6, 28, 0, 0, 0, 0, tz.Shanghai)
+	if !b.LatelyTransactionDate.Equal(want) || b.LatelyTransactionDate.Location() != tz.Shanghai {
 		t.Fatalf("date = %v", b.LatelyTransactionDate)
 	}
 }
@@ -73,11 +74,11 @@ func TestDecodeFields(t *testing.T) {
 		{"null", `{"month_transaction_fees":null}`, "0", time.Time{}, false},
 		{"empty string", `{"month_transaction_fees":""}`, "0", time.Time{}, false},
 		{"padded", `{"month_transaction_fees":" 7.00 "}`, "7", time.Time{}, false},
-		{"date with fraction", `{"lately_transaction_date":"2021-06-28 13:14:15.0"}`, "0", time.Date(2021, 6, 28, 13, 14, 15, 0, upstream.Shanghai), false},
-		{"date without fraction", `{"lately_transaction_date":"2021-06-28 13:14:15"}`, "0", time.Date(2021, 6, 28, 13, 14, 15, 0, upstream.Shanghai), false},
-		{"date with millis", `{"lately_transaction_date":"2021-06-28 13:14:15.250"}`, "0", time.Date(2021, 6, 28, 13, 14, 15, 250e6, upstream.Shanghai), false},
-		{"bare date", `{"lately_transaction_date":"2021-06-28"}`, "0", time.Date(2021, 6, 28, 0, 0, 0, 0, upstream.Shanghai), false},
-		{"epoch millis", `{"lately_transaction_date":1624809600000}`, "0", time.Date(2021, 6, 28, 0, 0, 0, 0, upstream.Shanghai), false},
+		{"date with fraction", `{"lately_transaction_date":"2021-06-28 13:14:15.0"}`, "0", time.Date(2021, 6, 28, 13, 14, 15, 0, tz.Shanghai), false},
+		{"date without fraction", `{"lately_transaction_date":"2021-06-28 13:14:15"}`, "0", time.Date(2021, 6, 28, 13, 14, 15, 0, tz.Shanghai), false},
+		{"date with millis", `{"lately_transaction_date":"2021-06-28 13:14:15.250"}`, "0", time.Date(2021, 6, 28, 13, 14, 15, 250e6, tz.Shanghai), false},
+		{"bare date", `{"lately_transaction_date":"2021-06-28"}`, "0", time.Date(2021, 6, 28, 0, 0, 0, 0, tz.Shanghai), false},
+		{"epoch millis", `{"lately_transaction_date":1624809600000}`, "0", time.Date(2021, 6, 28, 0, 0, 0, 0, tz.Shanghai), false},
 		{"no date", `{"lately_transaction_date":""}`, "0", time.Time{}, false},
 		{"words", `{"month_transaction_fees":"abc"}`, "", time.Time{}, true},
 		{"NaN", `{"month_transaction_fees":"NaN"}`, "", time.Time{}, true},
@@ -149,7 +150,7 @@ func TestEnvelope(t *testing.T) {
 
 func TestExpiry(t *testing.T) {
 	t.Parallel()
-	now := time.Date(2025, 11, 21, 10, 0, 0, 0, upstream.Shanghai)
+	now := time.Date(2025, 11, 21, 10, 0, 0, 0, tz.Shanghai)
 	tests := []struct {
 		name      string
 		raw, in   string
@@ -182,7 +183,7 @@ func TestExpiry(t *testing.T) {
 func TestMarshalVendorShape(t *testing.T) {
 	t.Parallel()
 	b := Business{
-		LatelyTransactionDate: time.Date(2021, 6, 28, 0, 0, 0, 0, upstream.Shanghai),
+		LatelyTransactionDate: time.Date(2021, 6, 28, 0, 0, 0, 0, tz.Shanghai),
 		LatelyTransactionFees: decimal.RequireFromString("100.00"),
 	}
 	p, err := json.Marshal(b)

@@ -7,7 +7,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/retry"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream/jdy"
 	"github.com/ksfsync/ksfsync/internal/upstream/jdy/jdytest"
 )
@@ -18,7 +19,7 @@ func ExampleClient_CustomerBusiness() {
 	fake.SetBusiness("1188427222868837376", jdy.Business{
 		MonthTransactionFees:  decimal.RequireFromString("2350.75"),
 		MonthRefundFees:       decimal.RequireFromString("10.01"),
-		LatelyTransactionDate: time.Date(2021, 6, 28, 0, 0, 0, 0, upstream.Shanghai),
+		LatelyTransactionDate: time.Date(2021, 6, 28, 0, 0, 0, 0, tz.Shanghai),
 	})
 
 	// In production: jdy.Config{ClientID: …, ClientSecret: …, AppKey: …,
@@ -38,7 +39,7 @@ func ExampleClient_CustomerBusiness() {
 	fmt.Println("最近交易", b.LatelyTransactionDate.Format(time.DateTime))
 
 	_, err = c.CustomerBusiness(context.Background(), "unknown")
-	fmt.Println(err, "| permanent:", upstream.IsPermanent(err))
+	fmt.Println(err, "| permanent:", retry.IsPermanent(err))
 	// Output:
 	// 本月交易 2350.75
 	// 本月退款 10.01

@@ -10,6 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 )
 
@@ -78,10 +79,10 @@ func set(p map[string]string, k, v string) {
 
 func timeRange(p map[string]string, start, end time.Time) error {
 	if !start.IsZero() {
-		p["start_time"] = start.In(upstream.Shanghai).Format(queryTimeLayout)
+		p["start_time"] = start.In(tz.Shanghai).Format(queryTimeLayout)
 	}
 	if !end.IsZero() {
-		p["end_time"] = end.In(upstream.Shanghai).Format(queryTimeLayout)
+		p["end_time"] = end.In(tz.Shanghai).Format(queryTimeLayout)
 	}
 	if !start.IsZero() && !end.IsZero() && end.Before(start) {
 		return fmt.Errorf("end %s is before start %s", p["end_time"], p["start_time"])

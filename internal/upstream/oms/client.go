@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ksfsync/ksfsync/internal/digest"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 )
 
@@ -289,7 +290,7 @@ func (c *Client) format(t time.Time) string {
 	if c.unix {
 		return strconv.FormatInt(t.Unix(), 10)
 	}
-	return t.In(upstream.Shanghai).Format("20060102150405")
+	return t.In(tz.Shanghai).Format("20060102150405")
 }
 
 // redact keeps the token and the request's sign out of an error, should the

@@ -15,6 +15,8 @@ import (
 	"github.com/shopspring/decimal"
 	"golang.org/x/time/rate"
 
+	"github.com/ksfsync/ksfsync/internal/retry"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 	"github.com/ksfsync/ksfsync/internal/upstream/oms/omstest"
 )
@@ -33,7 +35,7 @@ type clock struct {
 }
 
 func newClock() *clock {
-	return &clock{t: time.Date(2026, 12, 1, 8, 30, 0, 0, upstream.Shanghai)}
+	return &clock{t: time.Date(2026, 12, 1, 8, 30, 0, 0, tz.Shanghai)}
 }
 
 func (c *clock) Now() time.Time {
@@ -200,7 +202,7 @@ func TestWrongSignRefused(t *testing.T) {
 func seedBills(t *testing.T, fake *omstest.Server, n int) []string {
 	t.Helper()
 	bns := make([]string, n)
-	base := time.Date(2026, 11, 1, 0, 0, 0, 0, upstream.Shanghai)
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, tz.Shanghai)
 	for i := range n {
 		bns[i] = fmt.Sprintf("AR%05d", i)
 		err := fake.AddBill(omstest.Bill{
@@ -269,8 +271,8 @@ func TestARListFilters(t *testing.T) {
 	lo, hi := dec("0"), dec("2000")
 	q := ARQuery{
 		ShopCodes: []string{"C001", "C002"},
-		Start:     time.Date(2026, 11, 1, 0, 0, 0, 0, upstream.Shanghai),
-		End:       time.Date(2026, 11, 15, 23, 59, 59, 0, upstream.Shanghai),
+		Start:     time.Date(2026, 11, 1, 0, 0, 0, 0, tz.Shanghai),
+		End:       time.Date(2026, 11, 15, 23, 59, 59, 0, tz.Shanghai),
 		AmountMin: &lo, AmountMax: &hi, BillType: "销售单", Currency: "CNY",
 	}
 	var got []ARBill
@@ -285,7 +287,7 @@ func TestARListFilters(t *testing.T) {
 	if !b.Amount.Equal(dec("960.50")) || b.RawAmount != "960.50" || b.ShopName != "华东经销商" {
 		t.Fatalf("bill = %+v", b)
 	}
-	if want := time.Date(2026, 11, 12, 14, 5, 0, 0, upstream.Shanghai); !b.CreateTime.Equal(want) || b.CreateTime.Location() != upstream.Shanghai {
+	if want := time.Date(2026, 11, 12, 14, 5, 0, 0, tz.Shanghai); !b.CreateTime.Equal(want) || b.CreateTime.Location() != tz.Shanghai {
 		t.Fatalf("create_time = %v", b.CreateTime)
 	}
 	f := e.fake.Received(MethodARList)[0]
@@ -315,7 +317,7 @@ func TestARQueryInvalid(t *testing.T) {
 			t.Parallel()
 			e := setup(t, omstest.Config{}, nil)
 			err := e.c.ARList(context.Background(), q, func(ARBill) error { return nil })
-			if !upstream.IsPermanent(err) || e.fake.Calls(MethodARList) != 0 {
+			if !retry.IsPermanent(err) || e.fake.Calls(MethodARList) != 0 {
 				t.Fatalf("err = %v, calls = %d", err, e.fake.Calls(MethodARList))
 			}
 		})
@@ -345,11 +347,11 @@ func TestARDetail(t *testing.T) {
 	}
 
 	_, err = e.c.ARDetail(context.Background(), "NOPE")
-	if !errors.Is(err, ErrBillNotFound) || !upstream.IsPermanent(err) {
+	if !errors.Is(err, ErrBillNotFound) || !retry.IsPermanent(err) {
 		t.Fatalf("unknown bill: %v", err)
 	}
 	_, err = e.c.ARDetail(context.Background(), " ")
-	if !upstream.IsPermanent(err) {
+	if !retry.IsPermanent(err) {
 		t.Fatalf("empty bill_bn: %v", err)
 	}
 }
@@ -367,7 +369,7 @@ func TestTransactionsAndBalance(t *testing.T) {
 	}
 	var got []Transaction
 	q := TxQuery{AccountID: "ACC-C001", TransType: TransIncome,
-		Start: time.Date(2026, 11, 1, 0, 0, 0, 0, upstream.Shanghai), End: time.Date(2026, 11, 30, 23, 59, 59, 0, upstream.Shanghai)}
+		Start: time.Date(2026, 11, 1, 0, 0, 0, 0, tz.Shanghai), End: time.Date(2026, 11, 30, 23, 59, 59, 0, tz.Shanghai)}
 	if err := e.c.Transactions(context.Background(), q, func(tx Transaction) error { got = append(got, tx); return nil }); err != nil {
 		t.Fatal(err)
 	}
@@ -444,7 +446,7 @@ func TestErrorClasses(t *testing.T) {
 			if ue.Vendor != Vendor || ue.Op != MethodBalance {
 				t.Fatalf("vendor/op = %s/%s", ue.Vendor, ue.Op)
 			}
-			if errors.Is(err, upstream.ErrPermanent) == errors.Is(err, upstream.ErrTransient) {
+			if errors.Is(err, retry.ErrPermanent) == errors.Is(err, upstream.ErrTransient) {
 				t.Fatal("must be exactly one of permanent/transient")
 			}
 			if n := e.fake.Calls(MethodBalance); n != 1 {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 )
 
@@ -310,8 +311,8 @@ func parseTime(field, s string) (time.Time, error) {
 		return time.Time{}, nil
 	}
 	for _, l := range timeLayouts {
-		if t, err := time.ParseInLocation(l, s, upstream.Shanghai); err == nil {
-			return t.In(upstream.Shanghai), nil
+		if t, err := time.ParseInLocation(l, s, tz.Shanghai); err == nil {
+			return t.In(tz.Shanghai), nil
 		}
 	}
 	return time.Time{}, fmt.Errorf("%s: %q is not a time", field, s)

@@ -12,7 +12,7 @@
 // Lists are paged by the answer's count, never by the page size asked for:
 // the vendor silently caps page_size at 100. Money is decoded into
 // decimal.Decimal straight from the JSON text (the vendor sends strings in
-// some answers and numbers in others), times into upstream.Shanghai.
+// some answers and numbers in others), times into tz.Shanghai.
 //
 // Failures are *upstream.Error with Vendor "oms" and Op the method name,
 // classified permanent or transient as docs/oms.md tabulates. Expired or

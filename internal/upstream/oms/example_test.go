@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream/oms"
 	"github.com/ksfsync/ksfsync/internal/upstream/oms/omstest"
 )
@@ -24,8 +24,8 @@ func Example() {
 		panic(err)
 	}
 	ctx := context.Background()
-	start := time.Date(2026, 11, 1, 0, 0, 0, 0, upstream.Shanghai)
-	end := time.Date(2026, 11, 30, 23, 59, 59, 0, upstream.Shanghai)
+	start := time.Date(2026, 11, 1, 0, 0, 0, 0, tz.Shanghai)
+	end := time.Date(2026, 11, 30, 23, 59, 59, 0, tz.Shanghai)
 
 	err = c.ARList(ctx, oms.ARQuery{ShopCodes: []string{"C001"}, Start: start, End: end}, func(b oms.ARBill) error {
 		d, err := c.ARDetail(ctx, b.BillBN)

@@ -30,6 +30,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ksfsync/ksfsync/internal/digest"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 )
 
@@ -204,7 +205,7 @@ func NewMsgID() string {
 }
 
 // Timestamp formats t as 勤策 wants it: yyyyMMddHHmmss, Shanghai wall clock.
-func Timestamp(t time.Time) string { return t.In(upstream.Shanghai).Format("20060102150405") }
+func Timestamp(t time.Time) string { return t.In(tz.Shanghai).Format("20060102150405") }
 
 // call sends one signed request and returns response_data (nil if none).
 func (c *Client) call(ctx context.Context, iface string, body []byte) ([]byte, error) {

@@ -17,7 +17,9 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"github.com/ksfsync/ksfsync/internal/retry"
 	"github.com/ksfsync/ksfsync/internal/statement"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 	"github.com/ksfsync/ksfsync/internal/upstream/waiqin"
 	"github.com/ksfsync/ksfsync/internal/upstream/waiqin/waiqintest"
@@ -164,7 +166,7 @@ func TestQueriesRoundTrip(t *testing.T) {
 	}
 	err := c.QueryStatement(ctx, waiqin.Query{}, func(waiqin.StatementInfo) error { return nil })
 	// Two queries of one page each, plus the empty page that ends each: 4.
-	if !upstream.IsPermanent(err) || !errors.Is(err, statement.ErrInvalid) || fake.Calls("queryStatement") != 4 {
+	if !retry.IsPermanent(err) || !errors.Is(err, statement.ErrInvalid) || fake.Calls("queryStatement") != 4 {
 		t.Fatalf("query without month: %v (calls %d)", err, fake.Calls("queryStatement"))
 	}
 }
@@ -242,7 +244,7 @@ func TestPagingStops(t *testing.T) {
 	}
 	seen := 0
 	err = c.GetCustomers(t.Context(), func(waiqin.Customer) error { seen++; return nil })
-	if !upstream.IsPermanent(err) || seen != 5 || n != 5 {
+	if !retry.IsPermanent(err) || seen != 5 || n != 5 {
 		t.Fatalf("err %v after %d items, %d requests", err, seen, n)
 	}
 	// An error from the callback stops at once and comes back unwrapped.
@@ -331,7 +333,7 @@ func TestErrorClasses(t *testing.T) {
 			if e.Vendor != "waiqin" || e.Op != "saveStatement" || e.Permanent != tt.permanent || e.Code != tt.code || e.Status != tt.status || !strings.Contains(e.Message, tt.contains) {
 				t.Fatalf("err = %#v", e)
 			}
-			if upstream.IsPermanent(err) != tt.permanent || errors.Is(err, upstream.ErrTransient) == tt.permanent {
+			if retry.IsPermanent(err) != tt.permanent || errors.Is(err, upstream.ErrTransient) == tt.permanent {
 				t.Fatalf("classification of %v", err)
 			}
 			if tt.name == "malformed answer" && !errors.Is(err, waiqin.ErrMalformed) {
@@ -367,17 +369,17 @@ func TestLocalValidationSendsNothing(t *testing.T) {
 	st.Trade[0].Exts[0].Value = strings.Repeat("值", 33)
 	err := c.SaveStatement(t.Context(), st)
 	var fe *statement.FieldError
-	if !upstream.IsPermanent(err) || !errors.As(err, &fe) || fe.Field != "trade[0].exts[0].ext_value" || fe.Length != 33 {
+	if !retry.IsPermanent(err) || !errors.As(err, &fe) || fe.Field != "trade[0].exts[0].ext_value" || fe.Length != 33 {
 		t.Fatalf("err = %v", err)
 	}
 	long := statement.ErrorLog{CustomerCode: "C1", ErrorReason: strings.Repeat("错", statement.MaxErrorReason+1)}
-	if err := c.SaveStatementError(t.Context(), long); !upstream.IsPermanent(err) || !strings.Contains(err.Error(), "error_reason: 101 characters, limit 100") {
+	if err := c.SaveStatementError(t.Context(), long); !retry.IsPermanent(err) || !strings.Contains(err.Error(), "error_reason: 101 characters, limit 100") {
 		t.Fatalf("long reason: %v", err)
 	}
-	if err := c.SaveExpense(t.Context(), &statement.Expense{CustomerCode: "C1", TradeMonth: "2026-01"}); !upstream.IsPermanent(err) {
+	if err := c.SaveExpense(t.Context(), &statement.Expense{CustomerCode: "C1", TradeMonth: "2026-01"}); !retry.IsPermanent(err) {
 		t.Fatalf("no number: %v", err)
 	}
-	if err := c.SaveExpenseError(t.Context(), statement.ErrorLog{CustomerCode: "C1"}); !upstream.IsPermanent(err) {
+	if err := c.SaveExpenseError(t.Context(), statement.ErrorLog{CustomerCode: "C1"}); !retry.IsPermanent(err) {
 		t.Fatalf("no reason: %v", err)
 	}
 	if fake.Calls("saveStatement")+fake.Calls("saveStatementError")+fake.Calls("saveExpense")+fake.Calls("saveExpenseError") != 0 || len(obs.list()) != 0 {
@@ -446,7 +448,7 @@ func TestRateLimit(t *testing.T) {
 	lim2 := rate.NewLimiter(rate.Every(time.Hour), 1)
 	c2, fake2, _ := setup(t, func(cfg *waiqin.Config) { cfg.Limiter = lim2 })
 	err = c2.GetCustomers(ctx, func(waiqin.Customer) error { return nil })
-	if upstream.IsPermanent(err) || err == nil || fake2.Calls("getCustomers") != 1 {
+	if retry.IsPermanent(err) || err == nil || fake2.Calls("getCustomers") != 1 {
 		t.Fatalf("paging under the limit: %v after %d requests", err, fake2.Calls("getCustomers"))
 	}
 }
@@ -480,7 +482,7 @@ func TestFreshSignaturePerRequest(t *testing.T) {
 		if len(seg) != 9 || seg[2] != "ksfStatement" || seg[3] != "v1" || seg[4] != "saveStatementError" || seg[5] != openID || len(seg[6]) != 14 || len(seg[8]) != 32 {
 			t.Fatalf("path %s", p)
 		}
-		if _, err := time.ParseInLocation("20060102150405", seg[6], upstream.Shanghai); err != nil || time.Since(mustParse(seg[6])).Abs() > time.Minute {
+		if _, err := time.ParseInLocation("20060102150405", seg[6], tz.Shanghai); err != nil || time.Since(mustParse(seg[6])).Abs() > time.Minute {
 			t.Fatalf("timestamp %s is not Shanghai now", seg[6])
 		}
 		ids[seg[8]] = true
@@ -491,7 +493,7 @@ func TestFreshSignaturePerRequest(t *testing.T) {
 }
 
 func mustParse(ts string) time.Time {
-	t, _ := time.ParseInLocation("20060102150405", ts, upstream.Shanghai)
+	t, _ := time.ParseInLocation("20060102150405", ts, tz.Shanghai)
 	return t
 }
 
@@ -517,7 +519,7 @@ func TestNoSecretInErrors(t *testing.T) {
 	closed.Close()
 	c, _ = waiqin.New(waiqin.Config{BaseURL: closed.URL, OpenID: openID, AppKey: appKey})
 	err = c.SaveStatement(t.Context(), goods("HK1", "C1"))
-	if upstream.IsPermanent(err) || err == nil {
+	if retry.IsPermanent(err) || err == nil {
 		t.Fatalf("connection refused: %v", err)
 	}
 	noSecret(t, err, true)
@@ -540,7 +542,7 @@ func TestTenants(t *testing.T) {
 		t.Fatalf("default: %v", err)
 	}
 	_, err := waiqin.NewTenants(nil, map[string]*waiqin.Client{"t2": b}).For("t9")
-	if !upstream.IsPermanent(err) || !strings.Contains(err.Error(), "t9") {
+	if !retry.IsPermanent(err) || !strings.Contains(err.Error(), "t9") {
 		t.Fatalf("unknown tenant: %v", err)
 	}
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/ksfsync/ksfsync/internal/retry"
 	"github.com/ksfsync/ksfsync/internal/statement"
-	"github.com/ksfsync/ksfsync/internal/upstream"
 	"github.com/ksfsync/ksfsync/internal/upstream/waiqin"
 	"github.com/ksfsync/ksfsync/internal/upstream/waiqin/waiqintest"
 )
@@ -34,7 +34,7 @@ func Example() {
 
 	fake.FailNext(waiqin.IfaceSaveStatementError, 1, waiqintest.Failure{Code: "100608", Message: "错误原因不能为空"})
 	err = c.SaveStatementError(ctx, statement.ErrorLog{CustomerCode: "C2", StartDate: "2026-01-01", ErrorReason: "OMS: 店铺不存在"})
-	fmt.Println(err, upstream.IsPermanent(err))
+	fmt.Println(err, retry.IsPermanent(err))
 	// Output:
 	// saved: true 1
 	// customer C1

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 )
 
 // captured is one request as the server saw it.
@@ -115,7 +115,7 @@ func TestTimestampAndMsgID(t *testing.T) {
 	if got := Timestamp(time.Date(2026, 12, 31, 16, 0, 0, 0, time.UTC)); got != "20270101000000" {
 		t.Fatalf("Timestamp = %s", got)
 	}
-	if got := Timestamp(time.Date(2026, 1, 1, 0, 0, 0, 0, upstream.Shanghai)); got != "20260101000000" {
+	if got := Timestamp(time.Date(2026, 1, 1, 0, 0, 0, 0, tz.Shanghai)); got != "20260101000000" {
 		t.Fatalf("Timestamp = %s", got)
 	}
 	a, b := NewMsgID(), NewMsgID()

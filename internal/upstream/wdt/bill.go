@@ -12,6 +12,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 )
 
@@ -22,7 +23,7 @@ import (
 type Bill struct {
 	ID              string          // id: the record's key
 	AccountTradeNo  string          // account_trade_no: 动账流水号, unique
-	OccurTime       time.Time       // occur_time: 动账时间, in upstream.Shanghai
+	OccurTime       time.Time       // occur_time: 动账时间, in tz.Shanghai
 	EventDay        string          // event_day: 业务日期 yyyy-MM-dd
 	CreateTime      time.Time       // create_time: 创建时间 (what type 2 filters on)
 	AccountAmount   decimal.Decimal // account_amount: 动账金额 (元), signed as the platform reports it
@@ -228,7 +229,7 @@ func (b Bill) MarshalJSON() ([]byte, error) {
 		}
 		s := ""
 		if !v.IsZero() {
-			s = v.In(upstream.Shanghai).Format(f.layout)
+			s = v.In(tz.Shanghai).Format(f.layout)
 		}
 		m[f.key] = quote(s)
 	}
@@ -298,16 +299,16 @@ func parseTime(s string) (time.Time, error) {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err == nil {
 			if len(s) == 13 {
-				return time.UnixMilli(n).In(upstream.Shanghai), nil
+				return time.UnixMilli(n).In(tz.Shanghai), nil
 			}
-			return time.Unix(n, 0).In(upstream.Shanghai), nil
+			return time.Unix(n, 0).In(tz.Shanghai), nil
 		}
 	}
 	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-		return t.In(upstream.Shanghai), nil
+		return t.In(tz.Shanghai), nil
 	}
 	for _, l := range naiveLayouts {
-		if t, err := time.ParseInLocation(l, s, upstream.Shanghai); err == nil {
+		if t, err := time.ParseInLocation(l, s, tz.Shanghai); err == nil {
 			return t, nil
 		}
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 )
 
 // demoRecord is the record of the spec's response demo (numbers unquoted).
@@ -28,14 +28,14 @@ func TestBillDecodesDemoRecord(t *testing.T) {
 	}
 	want := Bill{
 		ID: "17500041962153605512", AccountTradeNo: "2024121100134601056281722392",
-		OccurTime: time.Date(2024, 12, 11, 0, 14, 0, 0, upstream.Shanghai), EventDay: "2024-12-11",
-		CreateTime:    time.Date(2025, 1, 10, 23, 39, 5, 0, upstream.Shanghai),
+		OccurTime: time.Date(2024, 12, 11, 0, 14, 0, 0, tz.Shanghai), EventDay: "2024-12-11",
+		CreateTime:    time.Date(2025, 1, 10, 23, 39, 5, 0, tz.Shanghai),
 		AccountAmount: decimal.RequireFromString("20"), FundFlow: "1", FundFlowDesc: "出账",
 		AccountBillDesc: "原路退", BizTypeDesc: "广告", OrderID: "61100002545453", ShopOrderID: "6936918537650001906",
 		ShopNo: "mbal", ShopName: "抖音旗舰店",
 	}
 	checkBill(t, b, want)
-	if b.OccurTime.Location() != upstream.Shanghai {
+	if b.OccurTime.Location() != tz.Shanghai {
 		t.Errorf("OccurTime zone = %v", b.OccurTime.Location())
 	}
 	if b.Direction() != DirectionOut {
@@ -125,7 +125,7 @@ func TestDecimalOf(t *testing.T) {
 func TestTimeOf(t *testing.T) {
 	t.Parallel()
 	sh := func(y int, mo time.Month, d, h, mi, s, ns int) time.Time {
-		return time.Date(y, mo, d, h, mi, s, ns, upstream.Shanghai)
+		return time.Date(y, mo, d, h, mi, s, ns, tz.Shanghai)
 	}
 	tests := []struct {
 		raw     string
@@ -159,7 +159,7 @@ func TestTimeOf(t *testing.T) {
 			if err != nil || !got.Equal(tt.want) {
 				t.Fatalf("timeOf(%s) = %v, %v; want %v", tt.raw, got, err, tt.want)
 			}
-			if !got.IsZero() && got.Location() != upstream.Shanghai {
+			if !got.IsZero() && got.Location() != tz.Shanghai {
 				t.Fatalf("zone = %v", got.Location())
 			}
 		})
@@ -231,7 +231,7 @@ func TestBillRoundTrip(t *testing.T) {
 			t.Errorf("changed record lacks %s: %s", s, out)
 		}
 	}
-	built := Bill{AccountTradeNo: "T1", AccountAmount: decimal.RequireFromString("9.99"), CreateTime: time.Date(2025, 1, 2, 3, 4, 5, 0, upstream.Shanghai)}
+	built := Bill{AccountTradeNo: "T1", AccountAmount: decimal.RequireFromString("9.99"), CreateTime: time.Date(2025, 1, 2, 3, 4, 5, 0, tz.Shanghai)}
 	out, _ = json.Marshal(built)
 	if string(out) != `{"account_amount":"9.99","account_trade_no":"T1","create_time":"2025-01-02 03:04:05"}` {
 		t.Errorf("built record = %s", out)

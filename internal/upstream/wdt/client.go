@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ksfsync/ksfsync/internal/digest"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 )
 
@@ -263,8 +264,8 @@ func (c *Client) baseParams(q BillQuery) (map[string]string, error) {
 	if q.Start.IsZero() || q.End.IsZero() {
 		return nil, bad("start and end are required")
 	}
-	start := q.Start.In(upstream.Shanghai).Format(layout)
-	end := q.End.In(upstream.Shanghai).Format(layout)
+	start := q.Start.In(tz.Shanghai).Format(layout)
+	end := q.End.In(tz.Shanghai).Format(layout)
 	if start > end { // both in the same fixed-width layout
 		return nil, bad("start %s is after end %s", start, end)
 	}
@@ -345,7 +346,7 @@ func (c *Client) request(ctx context.Context, biz map[string]string) (*http.Requ
 		"v":              "2.0",
 		"format":         "json",
 		"sign_method":    "md5",
-		"timestamp":      c.now().In(upstream.Shanghai).Format(dateTimeLayout),
+		"timestamp":      c.now().In(tz.Shanghai).Format(dateTimeLayout),
 	}
 	all := make(map[string]string, len(sys)+len(biz))
 	for k, v := range biz {

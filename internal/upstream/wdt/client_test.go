@@ -15,6 +15,8 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"github.com/ksfsync/ksfsync/internal/retry"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 	"github.com/ksfsync/ksfsync/internal/upstream/wdt"
 	"github.com/ksfsync/ksfsync/internal/upstream/wdt/wdttest"
@@ -25,10 +27,10 @@ const (
 	hjyAppKey = "HJY-K3Y-secret"
 )
 
-var clock = time.Date(2026, 11, 21, 10, 15, 0, 0, upstream.Shanghai)
+var clock = time.Date(2026, 11, 21, 10, 15, 0, 0, tz.Shanghai)
 
 func day(y int, m time.Month, d int) time.Time {
-	return time.Date(y, m, d, 0, 0, 0, 0, upstream.Shanghai)
+	return time.Date(y, m, d, 0, 0, 0, 0, tz.Shanghai)
 }
 
 // setup starts a fake with distinctive secrets and a fixed clock, and a
@@ -243,7 +245,7 @@ func TestErrorClasses(t *testing.T) {
 			if e.Permanent != tt.permanent || e.Code != tt.code || e.Status != tt.status || e.Vendor != "wdt" {
 				t.Fatalf("err = %v: permanent=%v code=%q status=%d; want %v %q %d", e, e.Permanent, e.Code, e.Status, tt.permanent, tt.code, tt.status)
 			}
-			if upstream.IsPermanent(err) != tt.permanent {
+			if retry.IsPermanent(err) != tt.permanent {
 				t.Fatal("IsPermanent disagrees")
 			}
 			if st := s.Stats(); st.Injected != 2 || st.Requests != 2 {
@@ -484,7 +486,7 @@ func TestQueryValidation(t *testing.T) {
 			q := q
 			tt.mod(&q)
 			_, err := collect(t, c, q)
-			if !upstream.IsPermanent(err) || !strings.Contains(err.Error(), tt.msg) {
+			if !retry.IsPermanent(err) || !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("err = %v, want permanent containing %s", err, tt.msg)
 			}
 		})
@@ -583,7 +585,7 @@ func TestPagingLoopDetected(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = collect(t, c, november("s1"))
-	if !upstream.IsPermanent(err) || !strings.Contains(err.Error(), "paging loop") || calls != 2 {
+	if !retry.IsPermanent(err) || !strings.Contains(err.Error(), "paging loop") || calls != 2 {
 		t.Fatalf("err = %v after %d calls", err, calls)
 	}
 }

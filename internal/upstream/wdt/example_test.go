@@ -6,7 +6,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream/wdt"
 	"github.com/ksfsync/ksfsync/internal/upstream/wdt/wdttest"
 )
@@ -15,7 +15,7 @@ import (
 // with the spec's response demo (testdata) — the real gateway is used the
 // same way with the KSF_WDT_* settings.
 func ExampleClient_Bills() {
-	now := func() time.Time { return time.Date(2025, 1, 15, 9, 0, 0, 0, upstream.Shanghai) }
+	now := func() time.Time { return time.Date(2025, 1, 15, 9, 0, 0, 0, tz.Shanghai) }
 	fake := wdttest.New(wdttest.Config{Now: now})
 	defer fake.Close()
 	seed, err := os.ReadFile("wdttest/testdata/bills.json")
@@ -34,8 +34,8 @@ func ExampleClient_Bills() {
 		ShopNos:  []string{"mbal"},
 		Platform: wdt.PlatformDouyinFunds,
 		Type:     wdt.ByBusinessDate,
-		Start:    time.Date(2024, 12, 1, 0, 0, 0, 0, upstream.Shanghai),
-		End:      time.Date(2024, 12, 31, 0, 0, 0, 0, upstream.Shanghai),
+		Start:    time.Date(2024, 12, 1, 0, 0, 0, 0, tz.Shanghai),
+		End:      time.Date(2024, 12, 31, 0, 0, 0, 0, tz.Shanghai),
 	}
 	err = client.Bills(context.Background(), q, func(b wdt.Bill) error {
 		fmt.Println(b.AccountTradeNo, b.OccurTime.Format("2006-01-02 15:04:05"), b.Direction(), b.AccountAmount.StringFixed(2), b.AccountBillDesc)

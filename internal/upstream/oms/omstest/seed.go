@@ -10,7 +10,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 )
 
 // Bill is a receivable the fake serves from ar.getList and ar.getDetail.
@@ -116,7 +116,7 @@ func LoadFile(path string) (Seed, error) {
 
 const vendorTime = "2006-01-02 15:04:05"
 
-var shanghai = upstream.Shanghai
+var shanghai = tz.Shanghai
 
 func parseVendorTime(s string) (time.Time, error) {
 	t, err := time.ParseInLocation(vendorTime, strings.TrimSpace(s), shanghai)

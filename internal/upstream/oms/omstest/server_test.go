@@ -15,11 +15,11 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ksfsync/ksfsync/internal/digest"
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream/oms/omstest"
 )
 
-var now = time.Date(2026, 12, 1, 8, 30, 0, 0, upstream.Shanghai)
+var now = time.Date(2026, 12, 1, 8, 30, 0, 0, tz.Shanghai)
 
 func setup(t *testing.T, cfg omstest.Config) *omstest.Server {
 	t.Helper()

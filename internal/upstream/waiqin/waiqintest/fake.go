@@ -31,7 +31,7 @@ import (
 
 	"github.com/ksfsync/ksfsync/internal/digest"
 	"github.com/ksfsync/ksfsync/internal/statement"
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 )
 
 // Return codes the fake answers: the ones 勤策 documents. 勤策 publishes no
@@ -465,7 +465,7 @@ func (s *Server) authenticate(openid, ts, sig, msgID string, body []byte) answer
 	if openid != s.cfg.OpenID {
 		return refuse(CodeFailure, "openid不存在")
 	}
-	t, err := time.ParseInLocation("20060102150405", ts, upstream.Shanghai)
+	t, err := time.ParseInLocation("20060102150405", ts, tz.Shanghai)
 	if err != nil || len(ts) != 14 {
 		return refuse(CodeFailure, "时间戳格式错误,应为yyyyMMddHHmmss")
 	}
@@ -662,7 +662,7 @@ type info struct {
 func makeInfo(id, number, customer, start, end string, modified time.Time) info {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(customer))
-	m := modified.In(upstream.Shanghai)
+	m := modified.In(tz.Shanghai)
 	return info{
 		StatementID: id, SerialNo: number, CustomerCode: customer, CustomerName: "客户" + customer,
 		StartDate: start, EndDate: end, LastPerson: "ksfsync", LastDate: m.Format(date),
@@ -857,7 +857,7 @@ func (s *Server) serveState(w http.ResponseWriter, r *http.Request) {
 		d := v.doc
 		sum := Summary{StatementID: v.id, Number: d.SerialNo, CustomerCode: d.CustomerCode, StartDate: d.StartDate,
 			EndDate: d.EndDate, TradeMonth: d.TradeMonth, Trades: len(d.Trade), Exts: slices.Clone(d.Exts),
-			Modified: v.modified.In(upstream.Shanghai).Format(dateTime)}
+			Modified: v.modified.In(tz.Shanghai).Format(dateTime)}
 		if full {
 			sum.Document = cloneStatement(d)
 		}
@@ -868,7 +868,7 @@ func (s *Server) serveState(w http.ResponseWriter, r *http.Request) {
 		d := v.doc
 		sum := Summary{StatementID: v.id, Number: d.StatementNo, CustomerCode: d.CustomerCode, StartDate: d.StartDate,
 			EndDate: d.EndDate, TradeMonth: d.TradeMonth, Trades: len(d.Trade), Exts: slices.Clone(d.Exts),
-			Modified: v.modified.In(upstream.Shanghai).Format(dateTime)}
+			Modified: v.modified.In(tz.Shanghai).Format(dateTime)}
 		if full {
 			sum.Document = cloneExpense(d)
 		}

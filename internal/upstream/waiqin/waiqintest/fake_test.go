@@ -17,7 +17,7 @@ import (
 
 	"github.com/ksfsync/ksfsync/internal/digest"
 	"github.com/ksfsync/ksfsync/internal/statement"
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 )
 
 const (
@@ -26,7 +26,7 @@ const (
 )
 
 // fixed is the fake's clock in these tests.
-var fixed = time.Date(2026, 1, 15, 10, 30, 0, 0, upstream.Shanghai)
+var fixed = time.Date(2026, 1, 15, 10, 30, 0, 0, tz.Shanghai)
 
 func setup(t *testing.T, mutate ...func(*Config)) *Server {
 	t.Helper()

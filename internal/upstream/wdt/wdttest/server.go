@@ -26,7 +26,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"github.com/ksfsync/ksfsync/internal/digest"
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream/wdt"
 )
 
@@ -283,8 +283,8 @@ func (s *Server) LoadJSON(data []byte) error {
 // (fund_flow 0) and out (1), with amounts 1.01, 2.02, …; it returns them as
 // seeded. Deterministic: for paging tests and the demo.
 func (s *Server) AddSample(shopNo string, p wdt.Platform, day time.Time, n int) ([]wdt.Bill, error) {
-	y, m, d := day.In(upstream.Shanghai).Date()
-	start := time.Date(y, m, d, 0, 0, 0, 0, upstream.Shanghai)
+	y, m, d := day.In(tz.Shanghai).Date()
+	start := time.Date(y, m, d, 0, 0, 0, 0, tz.Shanghai)
 	out := make([]wdt.Bill, 0, n)
 	for i := range n {
 		amt := decimal.New(int64(i%900+1)*101, -2)
@@ -438,7 +438,7 @@ func (s *Server) checkSystem(query, form url.Values) *GatewayError {
 			return gw(p.invalid, "isv.invalid-parameter:"+p.key)
 		}
 	}
-	ts, err := time.ParseInLocation("2006-01-02 15:04:05", query.Get("timestamp"), upstream.Shanghai)
+	ts, err := time.ParseInLocation("2006-01-02 15:04:05", query.Get("timestamp"), tz.Shanghai)
 	if err != nil {
 		return gw("31/Invalid timestamp", "isv.invalid-parameter:timestamp")
 	}
@@ -487,8 +487,8 @@ func (s *Server) checkBusiness(form url.Values) (string, string) {
 	if layout == "" {
 		return "400", "type 只能是 1 或 2"
 	}
-	start, err1 := time.ParseInLocation(layout, form.Get("startDate"), upstream.Shanghai)
-	end, err2 := time.ParseInLocation(layout, form.Get("endDate"), upstream.Shanghai)
+	start, err1 := time.ParseInLocation(layout, form.Get("startDate"), tz.Shanghai)
+	end, err2 := time.ParseInLocation(layout, form.Get("endDate"), tz.Shanghai)
 	if err1 != nil || err2 != nil {
 		return "400", "type 为 " + form.Get("type") + " 时 startDate 和 endDate 必须是 " + strings.NewReplacer("2006", "yyyy", "01", "MM", "02", "dd", "15", "HH", "04", "mm", "05", "ss").Replace(layout) + " 格式"
 	}
@@ -524,8 +524,8 @@ func (s *Server) servePage(w http.ResponseWriter, form url.Values) {
 	plat := wdt.Platform(form.Get("subBillPlatform"))
 	typ := form.Get("type")
 	startS, endS := form.Get("startDate"), form.Get("endDate")
-	start, _ := time.ParseInLocation("2006-01-02 15:04:05", startS, upstream.Shanghai)
-	end, _ := time.ParseInLocation("2006-01-02 15:04:05", endS, upstream.Shanghai)
+	start, _ := time.ParseInLocation("2006-01-02 15:04:05", startS, tz.Shanghai)
+	end, _ := time.ParseInLocation("2006-01-02 15:04:05", endS, tz.Shanghai)
 	after := int64(0)
 	if n := form.Get("nextRequestId"); n != "" {
 		v, _ := strconv.ParseInt(n, 10, 64)

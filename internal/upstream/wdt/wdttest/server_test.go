@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"github.com/ksfsync/ksfsync/internal/digest"
-	"github.com/ksfsync/ksfsync/internal/upstream"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream/wdt"
 	"github.com/ksfsync/ksfsync/internal/upstream/wdt/wdttest"
 )
 
-var now = time.Date(2025, 1, 15, 9, 0, 0, 0, upstream.Shanghai)
+var now = time.Date(2025, 1, 15, 9, 0, 0, 0, tz.Shanghai)
 
 func setup(t *testing.T, cfg wdttest.Config) *wdttest.Server {
 	t.Helper()
@@ -247,7 +247,7 @@ func rawCall(t *testing.T, s *wdttest.Server) string {
 		t.Fatal(err)
 	}
 	q := wdt.BillQuery{ShopNos: []string{"mbal"}, Platform: wdt.PlatformDouyinFunds,
-		Start: time.Date(2024, 12, 1, 0, 0, 0, 0, upstream.Shanghai), End: time.Date(2024, 12, 31, 0, 0, 0, 0, upstream.Shanghai)}
+		Start: time.Date(2024, 12, 1, 0, 0, 0, 0, tz.Shanghai), End: time.Date(2024, 12, 31, 0, 0, 0, 0, tz.Shanghai)}
 	n := 0
 	if err := c.Bills(t.Context(), q, func(wdt.Bill) error { n++; return nil }); err != nil {
 		t.Fatal(err)
@@ -358,13 +358,13 @@ func TestConcurrentUse(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			_, err := s.AddSample("mbal", wdt.PlatformDouyinFunds, time.Date(2024, 12, 20+i, 0, 0, 0, 0, upstream.Shanghai), 7)
+			_, err := s.AddSample("mbal", wdt.PlatformDouyinFunds, time.Date(2024, 12, 20+i, 0, 0, 0, 0, tz.Shanghai), 7)
 			errs <- err
 		}()
 		go func() {
 			defer wg.Done()
 			q := wdt.BillQuery{ShopNos: []string{"mbal"}, Platform: wdt.PlatformDouyinFunds,
-				Start: time.Date(2024, 12, 1, 0, 0, 0, 0, upstream.Shanghai), End: time.Date(2024, 12, 31, 0, 0, 0, 0, upstream.Shanghai)}
+				Start: time.Date(2024, 12, 1, 0, 0, 0, 0, tz.Shanghai), End: time.Date(2024, 12, 31, 0, 0, 0, 0, tz.Shanghai)}
 			errs <- c.Bills(t.Context(), q, func(wdt.Bill) error { return nil })
 		}()
 	}
@@ -378,7 +378,7 @@ func TestConcurrentUse(t *testing.T) {
 	// Everything seeded is now served exactly once.
 	seen := map[string]bool{}
 	q := wdt.BillQuery{ShopNos: []string{"mbal"}, Platform: wdt.PlatformDouyinFunds,
-		Start: time.Date(2024, 12, 1, 0, 0, 0, 0, upstream.Shanghai), End: time.Date(2024, 12, 31, 0, 0, 0, 0, upstream.Shanghai)}
+		Start: time.Date(2024, 12, 1, 0, 0, 0, 0, tz.Shanghai), End: time.Date(2024, 12, 31, 0, 0, 0, 0, tz.Shanghai)}
 	if err := c.Bills(t.Context(), q, func(b wdt.Bill) error {
 		if seen[b.ID] {
 			t.Errorf("id %s served twice", b.ID)
