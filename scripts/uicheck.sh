@@ -26,4 +26,4 @@ fi
 # Debian's wrapper script prints a harmless "[: … unexpected operator" on stderr.
 chromium --version 2>/dev/null
 
-exec go run -tags uicheck ./internal/admin/uicheck -redis "$REDIS_URL" "$@"
+exec go run -tags uicheck ./cmd/uicheck -redis "$REDIS_URL" "$@"

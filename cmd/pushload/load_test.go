@@ -29,7 +29,7 @@ const testDB = 10 // this package's database on the real test server
 func TestRunAgainstReceiverAndBaseline(t *testing.T) {
 	t.Parallel()
 	rd := redistest.New(t, testDB)
-	conn, err := redisconn.Open(config.Redis{URL: config.Secret(rd.URL)}, redisconn.Options{}, zerolog.Nop())
+	conn, err := redisconn.Open(config.Redis{URL: config.Secret(rd.URL)}, redisconn.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestRunAgainstReceiverAndBaseline(t *testing.T) {
 //	KSF_TEST_REDIS_URL=redis://127.0.0.1:6379/15 go test -run - -bench Handlers -benchmem ./cmd/pushload
 func BenchmarkHandlers(b *testing.B) {
 	rd := redistest.New(b, testDB)
-	conn, err := redisconn.Open(config.Redis{URL: config.Secret(rd.URL)}, redisconn.Options{}, zerolog.Nop())
+	conn, err := redisconn.Open(config.Redis{URL: config.Secret(rd.URL)}, redisconn.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -16,10 +16,19 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/ksfsync/ksfsync/internal/app"
 	"github.com/ksfsync/ksfsync/internal/config"
+	"github.com/ksfsync/ksfsync/internal/demo"
+	"github.com/ksfsync/ksfsync/internal/logging"
+	"github.com/ksfsync/ksfsync/internal/process"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
 )
+
+// receiver is process.Receiver, or the demo wrapping one.
+type receiver interface {
+	Open(context.Context) error
+	Err() <-chan error
+	Close(context.Context) error
+}
 
 func main() {
 	zerolog.TimeFieldFormat = time.RFC3339Nano
@@ -42,7 +51,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return 2
 	}
 	// One line per push: batched into fewer writes, warnings written at once.
-	lw := app.NewLogWriter(stdout, 10*time.Millisecond)
+	lw := logging.NewWriter(stdout, 10*time.Millisecond)
 	defer lw.Close()
 	log := zerolog.New(lw).With().Timestamp().Str("process", "receiver").Logger()
 
@@ -55,9 +64,14 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	r := app.NewReceiver(cfg, log)
-	r.Banner = stderr
-	r.DemoSend = *demoSend
+	var r receiver
+	if cfg.Demo() { // nothing configured: the whole service in one process
+		d := demo.NewReceiver(cfg, log)
+		d.Banner, d.Send = stderr, *demoSend
+		r = d
+	} else {
+		r = process.NewReceiver(cfg, log)
+	}
 	if err := r.Open(ctx); err != nil {
 		log.Error().Err(err).Msg("cannot start")
 		return 1

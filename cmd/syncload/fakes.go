@@ -32,9 +32,9 @@ const (
 	periodEnd   = "2025-03-31"
 )
 
-// vendors are the 商派 OMS and 勤策 fakes the worker calls, each behind a
+// fakeVendors are the 商派 OMS and 勤策 fakes the worker calls, each behind a
 // listener of its own that delays every answer by latency.
-type vendors struct {
+type fakeVendors struct {
 	oms      *omstest.Server
 	waiqin   *waiqintest.Server
 	omsSrv   *httptest.Server
@@ -42,8 +42,8 @@ type vendors struct {
 	recorder *saveRecorder
 }
 
-func startVendors(latency time.Duration) *vendors {
-	v := &vendors{
+func startVendors(latency time.Duration) *fakeVendors {
+	v := &fakeVendors{
 		oms:    omstest.NewHandler(omstest.Config{Flag: omsFlag, Token: omsToken}),
 		waiqin: waiqintest.NewUnstarted(waiqintest.Config{OpenID: waiqinOpenID, AppKey: waiqinAppKey}),
 	}
@@ -53,7 +53,7 @@ func startVendors(latency time.Duration) *vendors {
 	return v
 }
 
-func (v *vendors) Close() {
+func (v *fakeVendors) Close() {
 	v.omsSrv.Close()
 	v.waiqSrv.Close()
 	v.oms.Close()

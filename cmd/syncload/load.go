@@ -19,9 +19,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
-	"github.com/ksfsync/ksfsync/internal/app"
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/digest"
+	"github.com/ksfsync/ksfsync/internal/process"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 	"github.com/ksfsync/ksfsync/internal/webhook"
 )
@@ -169,13 +169,13 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	w := app.NewWorker(cfg, log.With().Str("process", "worker").Logger())
+	w := process.NewWorker(cfg, log.With().Str("process", "worker").Logger())
 	w.ShutdownTimeout = 5 * time.Second
 	if err := w.Open(ctx); err != nil {
 		return res, fmt.Errorf("worker: %w", err)
 	}
 	defer func() { _ = w.Close(context.Background()) }()
-	recv := app.NewReceiver(cfg, log.With().Str("process", "receiver").Logger())
+	recv := process.NewReceiver(cfg, log.With().Str("process", "receiver").Logger())
 	if err := recv.Open(ctx); err != nil {
 		return res, fmt.Errorf("receiver: %w", err)
 	}

@@ -21,11 +21,11 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/shopspring/decimal"
 
-	"github.com/ksfsync/ksfsync/internal/app"
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 	"github.com/ksfsync/ksfsync/internal/upstream/oms/omstest"
 	"github.com/ksfsync/ksfsync/internal/upstream/waiqin/waiqintest"
+	"github.com/ksfsync/ksfsync/internal/vendors"
 )
 
 // childEnv marks the vendor-fakes process of -mem: a test binary re-executed
@@ -125,10 +125,11 @@ func RunMem(ctx context.Context, o MemOptions) (MemResult, error) {
 	if logw == nil {
 		logw = io.Discard
 	}
-	h, err := app.NewHandlers(cfg, noQueue{}, nil, nil, zerolog.New(logw))
+	set, err := vendors.New(cfg, nil, zerolog.New(logw))
 	if err != nil {
 		return res, err
 	}
+	h := set.Handlers(noQueue{}, nil, zerolog.New(logw))
 	payload, err := json.Marshal(tasks.Sync{TenantID: "memtest", MsgID: "mem-1", DataType: tasks.DataTypeStatement,
 		CustomerCode: memCustomer, StartDate: periodStart, EndDate: periodEnd})
 	if err != nil {

@@ -16,8 +16,8 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/ksfsync/ksfsync/internal/app"
 	"github.com/ksfsync/ksfsync/internal/config"
+	"github.com/ksfsync/ksfsync/internal/process"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
 )
 
@@ -59,7 +59,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	w := app.NewWorker(cfg, log)
+	w := process.NewWorker(cfg, log)
 	// Running tasks get the drain time minus a margin to close the rest.
 	w.ShutdownTimeout = *drain - min(5*time.Second, *drain/2)
 	if err := w.Open(ctx); err != nil {

@@ -7,11 +7,11 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/ksfsync/ksfsync/internal/app"
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/demo"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 	"github.com/ksfsync/ksfsync/internal/tz"
+	"github.com/ksfsync/ksfsync/internal/vendors"
 )
 
 func TestDemoSeedsBuildStatements(t *testing.T) {
@@ -24,7 +24,7 @@ func TestDemoSeedsBuildStatements(t *testing.T) {
 	t.Cleanup(f.Close)
 	cfg := config.Default()
 	f.Configure(cfg)
-	h, err := app.NewHandlers(cfg, nil, nil, nil, zerolog.Nop())
+	h, err := vendors.New(cfg, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,7 @@
-// Package redisconn turns the configured Redis (KSF_REDIS_URL,
-// KSF_REDIS_CLUSTER_ADDRS, or nothing: an embedded miniredis for the demo)
-// into what asynq and go-redis need, with bounded timeouts so a dead Redis
-// fails a call in well under a second instead of hanging.
+// Package redisconn turns the configured Redis (KSF_REDIS_URL or
+// KSF_REDIS_CLUSTER_ADDRS) into what asynq and go-redis need, with bounded
+// timeouts so a dead Redis fails a call in well under a second instead of
+// hanging. It embeds no Redis: the demo starts its own and passes its URL.
 package redisconn
 
 import (
@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
@@ -64,17 +63,14 @@ type Conn struct {
 	// Client is shared: build asynq clients and servers on it with
 	// asynq.NewClientFromRedisClient / NewServerFromRedisClient.
 	Client redis.UniversalClient
-	// Embedded is the in-process Redis of the demo, nil otherwise.
-	Embedded *miniredis.Miniredis
 
 	desc string
 }
 
 // Open prepares the Redis of cfg. It does not wait for Redis to answer (a
-// process may start before its Redis; readiness says when it is there). With
-// no Redis configured it starts an embedded miniredis and warns loudly that
-// nothing persists.
-func Open(cfg config.Redis, o Options, log zerolog.Logger) (*Conn, error) {
+// process may start before its Redis; readiness says when it is there). A
+// configuration without Redis is an error.
+func Open(cfg config.Redis, o Options) (*Conn, error) {
 	o = o.withDefaults()
 	c := &Conn{desc: cfg.String()}
 	var opt asynq.RedisConnOpt
@@ -82,15 +78,7 @@ func Open(cfg config.Redis, o Options, log zerolog.Logger) (*Conn, error) {
 	case len(cfg.ClusterAddrs) > 0:
 		opt = asynq.RedisClusterClientOpt{Addrs: cfg.ClusterAddrs}
 	case cfg.URL == "":
-		mr, err := miniredis.Run()
-		if err != nil {
-			return nil, fmt.Errorf("start embedded redis: %w", err)
-		}
-		c.Embedded = mr
-		c.desc = "embedded redis at " + mr.Addr() + " (nothing persists)"
-		log.Warn().Str("redis", mr.Addr()).
-			Msg("!!! NO REDIS CONFIGURED: using an EMBEDDED in-memory Redis. NOTHING PERSISTS: every queued push is lost when this process stops. Set KSF_REDIS_URL for any real use. !!!")
-		opt = asynq.RedisClientOpt{Addr: mr.Addr()}
+		return nil, errors.New("no Redis configured: set KSF_REDIS_URL or KSF_REDIS_CLUSTER_ADDRS")
 	default:
 		var err error
 		if opt, err = asynq.ParseRedisURI(cfg.URL.Value()); err != nil {
@@ -148,14 +136,8 @@ func (c *Conn) Ping(ctx context.Context) error {
 // String describes the connection without its password.
 func (c *Conn) String() string { return c.desc }
 
-// Close closes the shared client and stops the embedded Redis, if any.
-func (c *Conn) Close() error {
-	err := c.Client.Close()
-	if c.Embedded != nil {
-		c.Embedded.Close()
-	}
-	return err
-}
+// Close closes the shared client.
+func (c *Conn) Close() error { return c.Client.Close() }
 
 // SetLogger sends go-redis's own messages (dial failures, pool trouble),
 // which it otherwise prints to stderr as plain text, to log as warnings. It

@@ -1,7 +1,6 @@
 package redisconn_test
 
 import (
-	"bytes"
 	"context"
 	"net"
 	"strings"
@@ -9,7 +8,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/rs/zerolog"
 
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
@@ -18,50 +16,30 @@ import (
 
 const testDB = 11 // this package's database on the real test server
 
-func open(t *testing.T, r config.Redis) (*redisconn.Conn, *bytes.Buffer) {
+func open(t *testing.T, r config.Redis) *redisconn.Conn {
 	t.Helper()
-	var logs bytes.Buffer
-	c, err := redisconn.Open(r, redisconn.Options{}, zerolog.New(&logs))
+	c, err := redisconn.Open(r, redisconn.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	return c, &logs
+	return c
 }
 
-func TestEmbedded(t *testing.T) {
+// TestNoRedisConfigured: redisconn embeds no Redis (the demo starts its
+// own); an empty configuration is an error naming the variables.
+func TestNoRedisConfigured(t *testing.T) {
 	t.Parallel()
-	c, logs := open(t, config.Redis{})
-	if c.Embedded == nil {
-		t.Fatal("no embedded redis")
-	}
-	if err := c.Ping(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(logs.String(), `"level":"warn"`) || !strings.Contains(logs.String(), "NOTHING PERSISTS") {
-		t.Errorf("no loud warning: %s", logs)
-	}
-	if !strings.Contains(c.String(), "nothing persists") {
-		t.Errorf("String() = %q", c.String())
-	}
-	// asynq works on it: the demo depends on that.
-	cl := asynq.NewClientFromRedisClient(c.Client)
-	if _, err := cl.Enqueue(asynq.NewTask("t", nil), asynq.TaskID("x")); err != nil {
-		t.Fatal(err)
-	}
-	c.Close()
-	if err := c.Ping(context.Background()); err == nil {
-		t.Error("ping after Close succeeded")
+	_, err := redisconn.Open(config.Redis{}, redisconn.Options{})
+	if err == nil || !strings.Contains(err.Error(), "KSF_REDIS_URL") {
+		t.Fatalf("err = %v, want one naming KSF_REDIS_URL", err)
 	}
 }
 
 func TestURL(t *testing.T) {
 	t.Parallel()
 	r := redistest.New(t, testDB)
-	c, logs := open(t, config.Redis{URL: config.Secret(r.URL)})
-	if c.Embedded != nil || logs.Len() != 0 {
-		t.Errorf("embedded=%v logs=%s with a URL", c.Embedded, logs)
-	}
+	c := open(t, config.Redis{URL: config.Secret(r.URL)})
 	if err := c.Ping(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +63,7 @@ func TestOptKinds(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			c, _ := open(t, tt.r)
+			c := open(t, tt.r)
 			if got := typeName(c.Opt); got != tt.want {
 				t.Errorf("Opt is %s, want %s", got, tt.want)
 			}
@@ -152,7 +130,7 @@ func TestDeadRedisFailsFast(t *testing.T) {
 	for name, addr := range map[string]string{"refused": refusedAddr, "silent": silent.Addr().String()} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
-			c, _ := open(t, config.Redis{URL: config.Secret("redis://" + addr)})
+			c := open(t, config.Redis{URL: config.Secret("redis://" + addr)})
 			start := time.Now()
 			err := c.Ping(context.Background())
 			if err == nil {

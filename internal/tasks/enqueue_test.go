@@ -4,12 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
-	"github.com/rs/zerolog"
 
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
@@ -23,7 +24,7 @@ const testDB = 14 // this package's database on the real test server
 func setup(t *testing.T) (*redistest.Redis, *asynq.Client, *asynq.Inspector) {
 	t.Helper()
 	r := redistest.New(t, testDB)
-	conn, err := redisconn.Open(config.Redis{URL: config.Secret(r.URL)}, redisconn.Options{}, zerolog.Nop())
+	conn, err := redisconn.Open(config.Redis{URL: config.Secret(r.URL)}, redisconn.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +148,7 @@ func TestEnqueueRedisDown(t *testing.T) {
 	r, c, _ := setup(t)
 	if r.Real() {
 		// Stand in for a stopped server: nothing listens on port 1.
-		conn, err := redisconn.Open(config.Redis{URL: "redis://127.0.0.1:1"}, redisconn.Options{}, zerolog.Nop())
+		conn, err := redisconn.Open(config.Redis{URL: "redis://127.0.0.1:1"}, redisconn.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -169,12 +170,23 @@ func TestEnqueueRedisDown(t *testing.T) {
 }
 
 func ExampleEnqueue() {
-	// A resync by an operator enqueues exactly what a push would.
-	c := asynq.NewClient(asynq.RedisClientOpt{Addr: "127.0.0.1:6379"})
+	// A resync by an operator enqueues exactly what a push would; sending
+	// it twice adds nothing.
+	mr := miniredis.NewMiniRedis()
+	if err := mr.Start(); err != nil {
+		panic(err)
+	}
+	defer mr.Close()
+	c := asynq.NewClient(asynq.RedisClientOpt{Addr: mr.Addr()})
 	defer c.Close()
 	data, _ := tasks.NewPushData([]string{"c1"}, "2026-11-01", "2026-11-30")
-	_, _ = tasks.Enqueue(context.Background(), c, tasks.Push{
-		TenantID: "1234567", MsgID: "resync-42", DataType: tasks.DataTypeStatement,
-		Data: data, Origin: tasks.OriginResync,
-	})
+	p := tasks.Push{TenantID: "1234567", MsgID: "resync-42", DataType: tasks.DataTypeStatement,
+		Data: data, Origin: tasks.OriginResync}
+	for range 2 {
+		already, err := tasks.Enqueue(context.Background(), c, p)
+		fmt.Println("already queued:", already, "error:", err)
+	}
+	// Output:
+	// already queued: false error: <nil>
+	// already queued: true error: <nil>
 }

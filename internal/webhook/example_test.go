@@ -9,7 +9,6 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
-	"github.com/rs/zerolog"
 
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/digest"
@@ -20,7 +19,7 @@ import (
 func ExampleNew() {
 	mr, _ := miniredis.Run() // stands in for the real Redis
 	defer mr.Close()
-	conn, _ := redisconn.Open(config.Redis{URL: config.Secret("redis://" + mr.Addr())}, redisconn.Options{}, zerolog.Nop())
+	conn, _ := redisconn.Open(config.Redis{URL: config.Secret("redis://" + mr.Addr())}, redisconn.Options{})
 	defer conn.Close()
 
 	v := digest.NewVerifier([]string{"s3cr3t"})

@@ -20,6 +20,7 @@ import (
 
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/digest"
+	"github.com/ksfsync/ksfsync/internal/logging/logtest"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
 	"github.com/ksfsync/ksfsync/internal/redisconn/redistest"
 	"github.com/ksfsync/ksfsync/internal/tasks"
@@ -41,7 +42,7 @@ type env struct {
 	redis *redistest.Redis
 	conn  *redisconn.Conn
 	in    *asynq.Inspector
-	logs  *syncBuffer
+	logs  *logtest.Buffer
 	obs   *recorder
 	now   time.Time
 }
@@ -50,8 +51,8 @@ type setupOption func(*webhook.Options, *env)
 
 func setup(t *testing.T, opts ...setupOption) *env {
 	t.Helper()
-	e := &env{t: t, redis: redistest.New(t, testDB), logs: &syncBuffer{}, obs: &recorder{}, now: time.Now()}
-	conn, err := redisconn.Open(config.Redis{URL: config.Secret(e.redis.URL)}, redisconn.Options{}, zerolog.Nop())
+	e := &env{t: t, redis: redistest.New(t, testDB), logs: &logtest.Buffer{}, obs: &recorder{}, now: time.Now()}
+	conn, err := redisconn.Open(config.Redis{URL: config.Secret(e.redis.URL)}, redisconn.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,7 @@ func setup(t *testing.T, opts ...setupOption) *env {
 // is pointed at a port where nothing listens.
 func (e *env) stopRedis(o *webhook.Options) {
 	if e.redis.Real() {
-		dead, err := redisconn.Open(config.Redis{URL: "redis://127.0.0.1:1"}, redisconn.Options{}, zerolog.Nop())
+		dead, err := redisconn.Open(config.Redis{URL: "redis://127.0.0.1:1"}, redisconn.Options{})
 		if err != nil {
 			e.t.Fatal(err)
 		}
@@ -445,7 +446,7 @@ func TestRedisSilent(t *testing.T) {
 		}
 	}()
 	e := setup(t, func(o *webhook.Options, e *env) {
-		silent, err := redisconn.Open(config.Redis{URL: config.Secret("redis://" + ln.Addr().String())}, redisconn.Options{}, zerolog.Nop())
+		silent, err := redisconn.Open(config.Redis{URL: config.Secret("redis://" + ln.Addr().String())}, redisconn.Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -627,24 +628,6 @@ func TestIntegrationTask(t *testing.T) {
 		t.Errorf("payload carries the digest: %s", info.Payload)
 	}
 	t.Logf("real redis: %v", e.redis.Real())
-}
-
-// syncBuffer is a log sink safe for concurrent handlers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // recorder is an Observer writing down what it is told.

@@ -1,4 +1,4 @@
-package app
+package process_test
 
 import (
 	"bufio"
@@ -22,11 +22,11 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/rs/zerolog"
 	"github.com/shopspring/decimal"
 
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/demo"
+	"github.com/ksfsync/ksfsync/internal/logging/logtest"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
 	"github.com/ksfsync/ksfsync/internal/redisconn/redistest"
 	"github.com/ksfsync/ksfsync/internal/tasks"
@@ -109,14 +109,14 @@ type workerProcess struct {
 	name   string
 	cmd    *exec.Cmd
 	log    *workerLog
-	stderr *syncBuffer
+	stderr *logtest.Buffer
 	exited chan struct{} // closed once the process has exited and its output is read
 	err    error         // Wait's answer, once exited
 }
 
 func startWorkerProcess(t *testing.T, name, bin string, env []string, wake chan<- struct{}) *workerProcess {
 	t.Helper()
-	p := &workerProcess{name: name, log: newWorkerLog(wake), stderr: &syncBuffer{}, exited: make(chan struct{})}
+	p := &workerProcess{name: name, log: newWorkerLog(wake), stderr: &logtest.Buffer{}, exited: make(chan struct{})}
 	p.cmd = exec.Command(bin, "-shutdown-timeout", "10s")
 	p.cmd.Env = env
 	p.cmd.Stderr = p.stderr
@@ -308,7 +308,7 @@ func TestTwoWorkerProcessesShareOneQueue(t *testing.T) {
 		return !anyExited() && a && b
 	}, diag)
 
-	conn, err := redisconn.Open(config.Redis{URL: config.Secret(rd.URL)}, redisconn.Options{}, zerolog.Nop())
+	conn, err := redisconn.Open(config.Redis{URL: config.Secret(rd.URL)}, redisconn.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,16 +1,17 @@
-package app
+package logging
 
 import (
 	"fmt"
 	stdlog "log"
 	"strings"
 
+	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 )
 
-// stdLogger routes net/http's own messages (TLS handshakes, bad requests
-// below the handler) to zerolog.
-func stdLogger(log zerolog.Logger) *stdlog.Logger {
+// Std routes net/http's own messages (TLS handshakes, bad requests below
+// the handler) to log as warnings with component=http.
+func Std(log zerolog.Logger) *stdlog.Logger {
 	l := log.With().Str("component", "http").Logger()
 	return stdlog.New(writerFunc(func(p []byte) (int, error) {
 		l.Warn().Msg(strings.TrimSpace(string(p)))
@@ -22,7 +23,9 @@ type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
-// asynqLogger adapts zerolog to asynq.Logger.
+// Asynq adapts log to asynq.Logger.
+func Asynq(log zerolog.Logger) asynq.Logger { return asynqLogger{log} }
+
 type asynqLogger struct{ log zerolog.Logger }
 
 func (l asynqLogger) Debug(args ...any) { l.log.Debug().Msg(fmt.Sprint(args...)) }

@@ -1,4 +1,7 @@
-package app
+// Package logging is ksfsync's log plumbing: a writer that batches JSON log
+// lines into fewer writes, and adapters that route net/http's and asynq's
+// own messages into zerolog.
+package logging
 
 import (
 	"io"
@@ -11,14 +14,14 @@ import (
 // logFlushSize is the batch size that is written at once.
 const logFlushSize = 32 << 10
 
-// LogWriter batches log lines into fewer writes: one write syscall per push
+// Writer batches log lines into fewer writes: one write syscall per push
 // line costs the receiver a few percent of its CPU at full load. Info and
 // debug lines are written when 32 KiB have gathered or at most Delay after
 // the first of them; warnings and errors are written at once (with what is
 // buffered before them, so the order holds); Close writes the rest. A hard
 // crash can therefore lose at most Delay's worth of info lines. Safe for
 // concurrent use.
-type LogWriter struct {
+type Writer struct {
 	mu     sync.Mutex
 	w      io.Writer
 	buf    []byte
@@ -28,21 +31,21 @@ type LogWriter struct {
 	delay  time.Duration
 }
 
-// NewLogWriter batches writes to w, holding info lines at most delay.
-func NewLogWriter(w io.Writer, delay time.Duration) *LogWriter {
-	l := &LogWriter{w: w, delay: delay, buf: make([]byte, 0, logFlushSize+4096)}
+// NewWriter batches writes to w, holding info lines at most delay.
+func NewWriter(w io.Writer, delay time.Duration) *Writer {
+	l := &Writer{w: w, delay: delay, buf: make([]byte, 0, logFlushSize+4096)}
 	l.timer = time.AfterFunc(time.Hour, func() { _ = l.Flush() })
 	l.timer.Stop()
 	return l
 }
 
 // Write buffers p (one log line).
-func (l *LogWriter) Write(p []byte) (int, error) {
+func (l *Writer) Write(p []byte) (int, error) {
 	return l.WriteLevel(zerolog.InfoLevel, p)
 }
 
 // WriteLevel buffers p, or writes it at once when it is a warning or worse.
-func (l *LogWriter) WriteLevel(level zerolog.Level, p []byte) (int, error) {
+func (l *Writer) WriteLevel(level zerolog.Level, p []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.closed {
@@ -60,13 +63,13 @@ func (l *LogWriter) WriteLevel(level zerolog.Level, p []byte) (int, error) {
 }
 
 // Flush writes what is buffered.
-func (l *LogWriter) Flush() error {
+func (l *Writer) Flush() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.flushLocked()
 }
 
-func (l *LogWriter) flushLocked() error {
+func (l *Writer) flushLocked() error {
 	l.armed = false
 	if len(l.buf) == 0 {
 		return nil
@@ -77,7 +80,7 @@ func (l *LogWriter) flushLocked() error {
 }
 
 // Close writes what is buffered; later lines are written unbuffered.
-func (l *LogWriter) Close() error {
+func (l *Writer) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.closed = true

@@ -1,18 +1,19 @@
-// Package app wires ksfsync's processes from a config.Config: the receiver
+// Package process is ksfsync's composition root: it wires each process from
+// a config.Config and owns its lifecycle (Open, Err, Close) — the receiver
 // (push listener + admin listener on a Redis) and the worker (an asynq
 // server on the push, sync and report queues). cmd/receiver and cmd/worker
 // only parse flags, handle signals and call these; tests start the same
-// types on 127.0.0.1:0 and stop them.
-package app
+// types on 127.0.0.1:0 and stop them. The demo (internal/demo) is a layer
+// above, through Receiver.WrapPush; nothing here links a fake or an
+// embedded Redis.
+package process
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -22,9 +23,9 @@ import (
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/digest"
 	"github.com/ksfsync/ksfsync/internal/failures"
+	"github.com/ksfsync/ksfsync/internal/logging"
 	"github.com/ksfsync/ksfsync/internal/metrics"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
-	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/webhook"
 )
 
@@ -42,11 +43,9 @@ type Receiver struct {
 	// Metrics collects the receiver's series (and asynq's queue series);
 	// nil = a new set.
 	Metrics *metrics.Metrics
-	// DemoSend, in the demo, sends a sample push of each data type once
-	// started (for every customer, last month).
-	DemoSend bool
-	// Banner receives the demo's ready-to-paste curl line; nil = not printed.
-	Banner io.Writer
+	// WrapPush, when set, wraps the push listener's handler (the demo adds
+	// its read-only pages).
+	WrapPush func(http.Handler) http.Handler
 	// RedisOptions bound the Redis calls; zero = redisconn's 500 ms defaults.
 	RedisOptions redisconn.Options
 
@@ -54,7 +53,6 @@ type Receiver struct {
 	pushSrv  *http.Server
 	admin    *http.Server
 	adminSrv *admin.Server
-	demo     *demoRun // the demo's fakes and in-process worker
 	pushLn   net.Listener
 	adminLn  net.Listener
 	errc     chan error
@@ -68,7 +66,7 @@ func NewReceiver(cfg *config.Config, log zerolog.Logger) *Receiver {
 	return &Receiver{Config: cfg, Logger: log, errc: make(chan error, 2)}
 }
 
-// Open connects Redis (embedded in the demo), starts both listeners and
+// Open connects Redis, starts both listeners and
 // returns; serving goes on until Close. A Redis that does not answer yet is
 // a warning, not a failure: pushes get 503 and /readyz says so until it does.
 func (r *Receiver) Open(ctx context.Context) (err error) {
@@ -85,7 +83,7 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 	if ro.PoolSize == 0 {
 		ro.PoolSize = receiverPoolSize
 	}
-	if r.conn, err = redisconn.Open(cfg.Redis, ro, log); err != nil {
+	if r.conn, err = redisconn.Open(cfg.Redis, ro); err != nil {
 		return err
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, time.Second)
@@ -119,11 +117,8 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("admin listener (KSF_ADMIN_ADDR=%s): %w", adminAddr, err)
 	}
 	var push http.Handler = h
-	if cfg.Demo() {
-		if r.demo, err = startDemo(ctx, cfg, r.conn, r.Metrics, log); err != nil {
-			return err
-		}
-		push = r.demo.routes(h)
+	if r.WrapPush != nil {
+		push = r.WrapPush(h)
 	}
 	r.pushSrv = newPushServer(push, log)
 	r.pushSrv.ConnState = r.connState
@@ -141,12 +136,6 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 
 	log.Info().Str("push_addr", r.PushAddr()).Str("admin_addr", r.AdminAddr()).Str("redis", r.conn.String()).
 		Interface("config", cfg.Summary()).Msg("receiver started")
-	if cfg.DemoSecret {
-		r.printDemo()
-	}
-	if r.demo != nil && r.DemoSend {
-		r.sendDemo(ctx)
-	}
 	return nil
 }
 
@@ -181,10 +170,6 @@ func (r *Receiver) Close(ctx context.Context) error {
 				_ = ln.Close()
 			}
 		}
-	}
-	if r.demo != nil { // after the listeners: no push arrives any more
-		errs = append(errs, r.demo.close(ctx))
-		r.demo = nil
 	}
 	if r.adminSrv != nil {
 		errs = append(errs, r.adminSrv.Close())
@@ -233,33 +218,6 @@ func Verifiers(cfg *config.Config) func(tenantID string) *digest.Verifier {
 	}
 }
 
-// printDemo prints a correctly signed sample push, ready to paste.
-func (r *Receiver) printDemo() {
-	url := "http://" + loopback(r.PushAddr()) + webhook.PushPath
-	line := DemoCurl(url, config.DemoPushSecret, time.Now())
-	r.Logger.Warn().Str("push_secret", config.DemoPushSecret).
-		Msg("DEMO: no push secret configured, using the demo secret; never expose this endpoint")
-	if r.Banner != nil {
-		fmt.Fprintf(r.Banner, "\nksfsync receiver demo: push secret %q, embedded Redis (nothing persists).\n"+
-			"Send a correctly signed push (a second paste answers \"already queued\"):\n\n%s\n\n%s\n", config.DemoPushSecret, line, r.demoBanner())
-	}
-}
-
-// DemoCurl returns a curl command sending a push of last month's goods
-// statements for two customers, signed with secret at now.
-func DemoCurl(pushURL, secret string, now time.Time) string {
-	first := time.Date(now.In(tz.Shanghai).Year(), now.In(tz.Shanghai).Month(), 1, 0, 0, 0, 0, tz.Shanghai)
-	start, end := first.AddDate(0, -1, 0), first.AddDate(0, 0, -1)
-	data := `{"customer_code":"C001,C002","start_date":"` + start.Format(time.DateOnly) + `","end_date":"` + end.Format(time.DateOnly) + `"}`
-	ts := strconv.FormatInt(now.UnixMilli(), 10)
-	return "curl -sS " + pushURL + ` \` + "\n" +
-		"  --data-urlencode 'msgId=demo-" + ts + `' \` + "\n" +
-		`  --data-urlencode 'tenantId=demo' --data-urlencode 'dataType=ksf_statement' \` + "\n" +
-		"  --data-urlencode 'timestamp=" + ts + `' --data-urlencode 'status=0' \` + "\n" +
-		"  --data-urlencode 'data=" + data + `' \` + "\n" +
-		"  --data-urlencode 'digest=" + digest.Push(data, secret, ts) + "'"
-}
-
 // newPushServer is the push listener's server. It sets no ReadTimeout or
 // WriteTimeout: their per-request deadlines cost about a tenth of the
 // throughput (measured, see the README), while the handler bounds its own
@@ -272,7 +230,7 @@ func newPushServer(h http.Handler, log zerolog.Logger) *http.Server {
 		ReadHeaderTimeout: 5 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          stdLogger(log),
+		ErrorLog:          logging.Std(log),
 	}
 }
 
@@ -285,7 +243,7 @@ func newHTTPServer(h http.Handler, log zerolog.Logger) *http.Server {
 		WriteTimeout:      10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          stdLogger(log),
+		ErrorLog:          logging.Std(log),
 	}
 }
 
@@ -294,16 +252,4 @@ func addrOf(ln net.Listener) string {
 		return ""
 	}
 	return ln.Addr().String()
-}
-
-// loopback turns a listening address into one a local curl can reach.
-func loopback(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	return net.JoinHostPort(host, port)
 }

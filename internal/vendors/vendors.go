@@ -1,22 +1,18 @@
-package app
+// Package vendors builds, from a config.Config, the clients of every vendor
+// ksfsync calls — 勤策 per tenant, 商派 OMS, 金蝶精斗云, 旺店通 — and the
+// statement sources over them. The process wiring (internal/process) asks
+// it for a Set; nothing here runs on its own.
+package vendors
 
 import (
-	"context"
 	"fmt"
-	"net/http"
 	"strings"
-	"time"
 
-	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 	"golang.org/x/time/rate"
 
-	"github.com/ksfsync/ksfsync/internal/admin"
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/customermap"
-	"github.com/ksfsync/ksfsync/internal/failures"
-	"github.com/ksfsync/ksfsync/internal/metrics"
-	"github.com/ksfsync/ksfsync/internal/redisconn"
 	"github.com/ksfsync/ksfsync/internal/source"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 	"github.com/ksfsync/ksfsync/internal/upstream"
@@ -26,10 +22,24 @@ import (
 	"github.com/ksfsync/ksfsync/internal/upstream/wdt"
 )
 
-// NewHandlers builds the worker's task handlers from cfg: a 勤策 client per
-// tenant, the configured statement and expense sources, the customer maps.
-// Every vendor call is reported to calls; every job to jobs (both may be nil).
-func NewHandlers(cfg *config.Config, enq tasks.Enqueuer, calls upstream.Observer, jobs tasks.Observer, log zerolog.Logger) (*tasks.Handlers, error) {
+// Set is what a worker calls: 勤策 (a client per tenant) and the
+// configured statement and expense sources over their vendors' clients.
+type Set struct {
+	Waiqin     *waiqin.Tenants
+	Statements tasks.Builder // KSF_STATEMENT_SOURCE
+	Expenses   tasks.Builder // KSF_EXPENSE_SOURCE
+}
+
+// Handlers returns the task handlers over the set.
+func (s *Set) Handlers(enq tasks.Enqueuer, jobs tasks.Observer, log zerolog.Logger) *tasks.Handlers {
+	return &tasks.Handlers{Waiqin: s.Waiqin, Statements: s.Statements, Expenses: s.Expenses,
+		Enqueuer: enq, Observer: jobs, Logger: log}
+}
+
+// New builds the clients cfg configures: a 勤策 client per tenant, the
+// statement and expense sources, the customer maps (each file read once).
+// Every vendor call is reported to calls (nil = none).
+func New(cfg *config.Config, calls upstream.Observer, log zerolog.Logger) (*Set, error) {
 	if err := cfg.ValidateWorker(); err != nil {
 		return nil, err
 	}
@@ -48,7 +58,7 @@ func NewHandlers(cfg *config.Config, enq tasks.Enqueuer, calls upstream.Observer
 			return nil, fmt.Errorf("商派 OMS client: %w", err)
 		}
 	}
-	h := &tasks.Handlers{Waiqin: wq, Enqueuer: enq, Observer: jobs, Logger: log}
+	h := &Set{Waiqin: wq}
 	switch cfg.StatementSource {
 	case config.SourceOMS:
 		h.Statements = &source.OMSGoods{Client: omsClient, Maps: maps}
@@ -149,35 +159,4 @@ func unlimited(rps float64) *rate.Limiter {
 		return rate.NewLimiter(rate.Inf, 1)
 	}
 	return nil
-}
-
-// newAdmin builds the admin listener's handler (API, queue UI, metrics,
-// health) on the process's Redis.
-func newAdmin(cfg *config.Config, conn *redisconn.Conn, store *failures.Store, m *metrics.Metrics, client *asynq.Client, log zerolog.Logger) (*admin.Server, error) {
-	token := cfg.AdminToken.Value()
-	switch {
-	case token == "" && cfg.Demo():
-		token = DemoAdminToken
-		log.Warn().Str("admin_token", token).Msg("DEMO: admin listener guarded by the demo token")
-	case token == "":
-		log.Warn().Msg("KSF_ADMIN_TOKEN is not set: the admin API, queue UI and metrics refuse every request")
-	}
-	return admin.New(admin.Config{
-		Token:         token,
-		RedisConnOpt:  conn.Opt,
-		Redis:         conn.Client,
-		Failures:      store,
-		Metrics:       m,
-		Enqueue:       func(ctx context.Context, p tasks.Push) (bool, error) { return tasks.Enqueue(ctx, client, p) },
-		DefaultTenant: cfg.TenantID,
-		Logger:        log,
-	})
-}
-
-// newAdminHTTPServer is newHTTPServer with room for slow operator calls
-// (a replay of thousands of jobs, a large listing).
-func newAdminHTTPServer(h http.Handler, log zerolog.Logger) *http.Server {
-	s := newHTTPServer(h, log)
-	s.WriteTimeout = 2 * time.Minute
-	return s
 }

@@ -1,4 +1,4 @@
-package app
+package logging
 
 import (
 	"strings"
@@ -33,7 +33,7 @@ func (w *chanWriter) all() []string {
 func TestLogWriterBatchesInfo(t *testing.T) {
 	t.Parallel()
 	w := &chanWriter{c: make(chan struct{}, 10)}
-	lw := NewLogWriter(w, 5*time.Millisecond)
+	lw := NewWriter(w, 5*time.Millisecond)
 	log := zerolog.New(lw)
 	log.Info().Msg("a")
 	log.Info().Msg("b")
@@ -62,7 +62,7 @@ func TestLogWriterBatchesInfo(t *testing.T) {
 func TestLogWriterFlushesFullBuffer(t *testing.T) {
 	t.Parallel()
 	w := &chanWriter{c: make(chan struct{}, 100)}
-	lw := NewLogWriter(w, time.Hour)
+	lw := NewWriter(w, time.Hour)
 	line := strings.Repeat("x", 1000) + "\n"
 	var wg sync.WaitGroup
 	for range 4 {

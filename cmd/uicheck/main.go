@@ -7,7 +7,7 @@
 // check"). It is behind the uicheck build tag so normal builds and tests
 // neither compile nor run it:
 //
-//	go run -tags uicheck ./internal/admin/uicheck -redis redis://127.0.0.1:6379/6
+//	go run -tags uicheck ./cmd/uicheck -redis redis://127.0.0.1:6379/6
 //
 // It empties the Redis database named by -redis (FLUSHDB, that database
 // only; 0 is refused), seeds it with a completed ksf:push carrying its

@@ -1,4 +1,4 @@
-package app
+package process_test
 
 import (
 	"bytes"
@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ksfsync/ksfsync/internal/process"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -245,7 +247,7 @@ func hasFamilyPrefix(fams map[string]*dto.MetricFamily, prefix string) []string 
 
 // TestMetricsFollowPushesAndJobs: a receiver and a worker wired as in
 // production (each its own metrics, the worker's handlers built by
-// NewHandlers from the configuration) on one Redis, the worker calling the
+// process.vendors.New from the configuration) on one Redis, the worker calling the
 // demo's vendor fakes. Scraping both admin listeners before and after a push
 // shows the push counted by the receiver, the jobs, the vendor calls and the
 // saved statements by the worker, asynq's queue series (exported by the
@@ -267,7 +269,7 @@ func TestMetricsFollowPushesAndJobs(t *testing.T) {
 
 	wake := make(chan struct{}, 1)
 	wlog := newWorkerLog(wake)
-	w := NewWorker(cfg, zerolog.New(wlog))
+	w := process.NewWorker(cfg, zerolog.New(wlog))
 	w.ShutdownTimeout = 5 * time.Second
 	if err := w.Open(context.Background()); err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package app
+package process
 
 import (
 	"context"
@@ -14,9 +14,11 @@ import (
 	"github.com/ksfsync/ksfsync/internal/admin"
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/failures"
+	"github.com/ksfsync/ksfsync/internal/logging"
 	"github.com/ksfsync/ksfsync/internal/metrics"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
 	"github.com/ksfsync/ksfsync/internal/tasks"
+	"github.com/ksfsync/ksfsync/internal/vendors"
 )
 
 // DefaultQueues are the queues a worker serves with their priority weights:
@@ -32,8 +34,8 @@ type Worker struct {
 	Logger zerolog.Logger
 	// Mux routes task kinds to handlers; Open registers Handlers on it.
 	Mux *asynq.ServeMux
-	// Handlers process the tasks; nil = NewHandlers from Config (the real
-	// vendors). Tests and the demo may set their own; a nil Enqueuer is
+	// Handlers process the tasks; nil = the vendors Config names
+	// (vendors.New). Tests and the demo may set their own; a nil Enqueuer is
 	// filled with the worker's Redis.
 	Handlers *tasks.Handlers
 	// Metrics collects the worker's series; nil = a new set.
@@ -82,7 +84,7 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	if o == (redisconn.Options{}) {
 		o = redisconn.Options{DialTimeout: 2 * time.Second, ReadTimeout: 3 * time.Second, PoolTimeout: 4 * time.Second}
 	}
-	if w.conn, err = redisconn.Open(cfg.Redis, o, log); err != nil {
+	if w.conn, err = redisconn.Open(cfg.Redis, o); err != nil {
 		return err
 	}
 	queues := w.Queues
@@ -100,9 +102,11 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	store := failures.New(w.conn.Client, failures.Options{})
 	h := w.Handlers
 	if h == nil {
-		if h, err = NewHandlers(cfg, client, w.Metrics, w.Metrics, log); err != nil {
+		set, err := vendors.New(cfg, w.Metrics, log)
+		if err != nil {
 			return err
 		}
+		h = set.Handlers(client, w.Metrics, log)
 	}
 	if h.Enqueuer == nil {
 		h.Enqueuer = client
@@ -118,7 +122,7 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 		Queues:          queues,
 		RetryDelayFunc:  retryDelay,
 		ErrorHandler:    store.ErrorHandler(log, nil),
-		Logger:          asynqLogger{log.With().Str("component", "asynq").Logger()},
+		Logger:          logging.Asynq(log.With().Str("component", "asynq").Logger()),
 		ShutdownTimeout: shutdown,
 		HealthCheckFunc: func(err error) {
 			if err != nil {

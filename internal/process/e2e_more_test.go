@@ -1,4 +1,4 @@
-package app
+package process_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package app
+package process_test
 
 import (
 	"context"
@@ -10,6 +10,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ksfsync/ksfsync/internal/process"
+	"github.com/ksfsync/ksfsync/internal/vendors"
 
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
@@ -82,8 +85,8 @@ func (e *jobEvents) waitFor(t *testing.T, event string, n int) {
 type e2e struct {
 	cfg       *config.Config
 	fakes     *demo.Fakes
-	receiver  *Receiver
-	worker    *Worker
+	receiver  *process.Receiver
+	worker    *process.Worker
 	events    *jobEvents
 	tenant    string
 	rdb       *redis.Client
@@ -135,13 +138,14 @@ func setupE2E(t *testing.T, opts ...e2eOption) *e2e {
 	return x
 }
 
-func (x *e2e) startWorker(t *testing.T) *Worker {
+func (x *e2e) startWorker(t *testing.T) *process.Worker {
 	t.Helper()
-	h, err := NewHandlers(x.cfg, nil, nil, x.events, zerolog.Nop())
+	set, err := vendors.New(x.cfg, nil, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := NewWorker(x.cfg, zerolog.Nop())
+	h := set.Handlers(nil, x.events, zerolog.Nop())
+	w := process.NewWorker(x.cfg, zerolog.Nop())
 	w.Handlers = h
 	w.ShutdownTimeout = time.Second
 	w.RetryDelay = func(int, error, *asynq.Task) time.Duration { return time.Second }

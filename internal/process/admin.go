@@ -1,0 +1,44 @@
+package process
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/rs/zerolog"
+
+	"github.com/ksfsync/ksfsync/internal/admin"
+	"github.com/ksfsync/ksfsync/internal/config"
+	"github.com/ksfsync/ksfsync/internal/failures"
+	"github.com/ksfsync/ksfsync/internal/metrics"
+	"github.com/ksfsync/ksfsync/internal/redisconn"
+	"github.com/ksfsync/ksfsync/internal/tasks"
+)
+
+// newAdmin builds the admin listener's handler (API, queue UI, metrics,
+// health) on the process's Redis.
+func newAdmin(cfg *config.Config, conn *redisconn.Conn, store *failures.Store, m *metrics.Metrics, client *asynq.Client, log zerolog.Logger) (*admin.Server, error) {
+	token := cfg.AdminToken.Value()
+	if token == "" {
+		log.Warn().Msg("KSF_ADMIN_TOKEN is not set: the admin API, queue UI and metrics refuse every request")
+	}
+	return admin.New(admin.Config{
+		Token:         token,
+		RedisConnOpt:  conn.Opt,
+		Redis:         conn.Client,
+		Failures:      store,
+		Metrics:       m,
+		Enqueue:       func(ctx context.Context, p tasks.Push) (bool, error) { return tasks.Enqueue(ctx, client, p) },
+		DefaultTenant: cfg.TenantID,
+		Logger:        log,
+	})
+}
+
+// newAdminHTTPServer is newHTTPServer with room for slow operator calls
+// (a replay of thousands of jobs, a large listing).
+func newAdminHTTPServer(h http.Handler, log zerolog.Logger) *http.Server {
+	s := newHTTPServer(h, log)
+	s.WriteTimeout = 2 * time.Minute
+	return s
+}
