@@ -1,7 +1,9 @@
 package config
 
+import "github.com/ksfsync/ksfsync/internal/redact"
+
 // Redacted is what a Secret shows instead of its value.
-const Redacted = "[redacted]"
+const Redacted = redact.Mark
 
 // Secret is a credential. It prints (%v, %+v, %#v, %s), marshals (JSON, YAML,
 // text) and logs as "[redacted]"; Value returns the credential itself for the

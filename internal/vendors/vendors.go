@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/rs/zerolog"
-	"golang.org/x/time/rate"
 
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/customermap"
@@ -54,7 +53,7 @@ func New(cfg *config.Config, calls upstream.Observer, log zerolog.Logger) (*Set,
 	var omsClient *oms.Client
 	if cfg.StatementSource == config.SourceOMS || cfg.ExpenseSource == config.SourceOMS {
 		if omsClient, err = oms.New(oms.Config{BaseURL: cfg.OMS.BaseURL, Flag: cfg.OMS.Flag, Token: cfg.OMS.Token.Value(),
-			TimestampFormat: cfg.OMS.Timestamp, RPS: cfg.OMS.RPS, Limiter: unlimited(cfg.OMS.RPS), Observer: calls}); err != nil {
+			TimestampFormat: cfg.OMS.Timestamp, CallOptions: callOptions(cfg.OMS.RPS, calls)}); err != nil {
 			return nil, fmt.Errorf("商派 OMS client: %w", err)
 		}
 	}
@@ -64,7 +63,7 @@ func New(cfg *config.Config, calls upstream.Observer, log zerolog.Logger) (*Set,
 		h.Statements = &source.OMSGoods{Client: omsClient, Maps: maps}
 	case config.SourceJDY:
 		c, err := jdy.New(jdy.Config{BaseURL: cfg.JDY.BaseURL, ClientID: cfg.JDY.ClientID, ClientSecret: cfg.JDY.ClientSecret.Value(),
-			AppKey: cfg.JDY.AppKey, AppSecret: cfg.JDY.AppSecret.Value(), Domain: cfg.JDY.Domain, RPS: cfg.JDY.RPS, Limiter: unlimited(cfg.JDY.RPS), Observer: calls})
+			AppKey: cfg.JDY.AppKey, AppSecret: cfg.JDY.AppSecret.Value(), Domain: cfg.JDY.Domain, CallOptions: callOptions(cfg.JDY.RPS, calls)})
 		if err != nil {
 			return nil, fmt.Errorf("金蝶精斗云 client: %w", err)
 		}
@@ -78,13 +77,9 @@ func New(cfg *config.Config, calls upstream.Observer, log zerolog.Logger) (*Set,
 		if err != nil {
 			return nil, fmt.Errorf("KSF_WDT_PLATFORMS: %w", err)
 		}
-		wc := wdt.Config{RouterURL: cfg.WDT.RouterURL, AppKey: cfg.WDT.AppKey, AppSecret: cfg.WDT.AppSecret.Value(),
+		c, err := wdt.New(wdt.Config{RouterURL: cfg.WDT.RouterURL, AppKey: cfg.WDT.AppKey, AppSecret: cfg.WDT.AppSecret.Value(),
 			TargetAppKey: cfg.WDT.TargetAppKey, HJYAppID: cfg.WDT.HJYAppID, HJYAppKey: cfg.WDT.HJYAppKey.Value(),
-			SID: cfg.WDT.SID, Platforms: plats, RPS: cfg.WDT.RPS, Observer: calls}
-		if l := unlimited(cfg.WDT.RPS); l != nil { // a nil *rate.Limiter would be a non-nil interface
-			wc.Limiter = l
-		}
-		c, err := wdt.New(wc)
+			SID: cfg.WDT.SID, Platforms: plats, CallOptions: callOptions(cfg.WDT.RPS, calls)})
 		if err != nil {
 			return nil, fmt.Errorf("旺店通 client: %w", err)
 		}
@@ -101,7 +96,7 @@ func waiqinTenants(cfg *config.Config, calls upstream.Observer, log zerolog.Logg
 		if w.OpenID == "" || w.AppKey == "" {
 			return nil, nil
 		}
-		c, err := waiqin.New(waiqin.Config{BaseURL: w.BaseURL, OpenID: w.OpenID, AppKey: w.AppKey.Value(), RPS: w.RPS, Observer: calls})
+		c, err := waiqin.New(waiqin.Config{BaseURL: w.BaseURL, OpenID: w.OpenID, AppKey: w.AppKey.Value(), CallOptions: callOptions(w.RPS, calls)})
 		if err != nil {
 			return nil, fmt.Errorf("勤策 client (tenant %q): %w", tenant, err)
 		}
@@ -151,12 +146,9 @@ func customerMaps(cfg *config.Config) (source.CustomerMaps, error) {
 	return maps, nil
 }
 
-// unlimited returns a limiter that never waits when the configured rate is
-// 0, which the configuration documents as "no limit" (the clients would read
-// 0 as their own default); nil otherwise, so the client builds one from RPS.
-func unlimited(rps float64) *rate.Limiter {
-	if rps == 0 {
-		return rate.NewLimiter(rate.Inf, 1)
-	}
-	return nil
+// callOptions are a client's call settings from the configuration: its
+// KSF_*_RPS (0 = no limit, as for the clients) and the call observer; the
+// rest takes the clients' defaults.
+func callOptions(rps float64, calls upstream.Observer) upstream.CallOptions {
+	return upstream.CallOptions{RPS: rps, Observer: calls}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -14,18 +13,14 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/ksfsync/ksfsync/internal/digest"
+	"github.com/ksfsync/ksfsync/internal/redact"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 )
 
 // Defaults.
 const (
 	DefaultBaseURL = "https://api.kingdee.com"
-	// DefaultRPS stays well under the 500 calls/minute per account set seen
-	// in public client code; token calls share the budget.
-	DefaultRPS     = 5.0
 	DefaultTimeout = 20 * time.Second
 	// RefreshMargin: a cached app-token is renewed this long before it
 	// expires (or at half its lifetime when that is shorter).
@@ -67,17 +62,12 @@ type Config struct {
 	AppSecret    string // KSF_JDY_APP_SECRET: key of app_signature
 	Domain       string // KSF_JDY_DOMAIN: X-GW-Router-Addr; empty = the domain of the token answer
 
-	RPS   float64 // KSF_JDY_RPS, requests per second (token requests included); 0 = DefaultRPS
-	Burst int     // 0 = max(1, ceil(RPS))
-	// Timeout bounds each HTTP request; 0 = DefaultTimeout.
-	Timeout    time.Duration
-	HTTPClient *http.Client  // nil = a plain client (timeouts come from Timeout)
-	Limiter    *rate.Limiter // overrides RPS/Burst, e.g. shared with other clients or rate.Inf in tests
+	// Rate (KSF_JDY_RPS; token requests count too), timeout, HTTP client,
+	// observer and clock (X-Api-TimeStamp, token expiry), as every vendor
+	// client takes them (Timeout 0 = DefaultTimeout).
+	upstream.CallOptions
 
-	Now   func() time.Time // clock for X-Api-TimeStamp and token expiry; nil = time.Now
-	Nonce func() string    // X-Api-Nonce; nil = a random 10-digit positive integer
-
-	Observer upstream.Observer // told of every HTTP request; nil = none
+	Nonce func() string // X-Api-Nonce; nil = a random 10-digit positive integer
 
 	// TokenErrcodes mean "app-token invalid or expired"; nil = DefaultTokenErrcodes().
 	TokenErrcodes []int64
@@ -88,18 +78,11 @@ type Config struct {
 // String hides the secrets, so a Config can be logged.
 func (c Config) String() string {
 	return fmt.Sprintf("jdy.Config{BaseURL:%q ClientID:%q ClientSecret:%s AppKey:%q AppSecret:%s Domain:%q RPS:%v Burst:%d Timeout:%v}",
-		c.BaseURL, c.ClientID, redacted(c.ClientSecret), c.AppKey, redacted(c.AppSecret), c.Domain, c.RPS, c.Burst, c.Timeout)
+		c.BaseURL, c.ClientID, redact.String(c.ClientSecret), c.AppKey, redact.String(c.AppSecret), c.Domain, c.RPS, c.Burst, c.Timeout)
 }
 
 // GoString hides the secrets from %#v too.
 func (c Config) GoString() string { return c.String() }
-
-func redacted(s string) string {
-	if s == "" {
-		return `""`
-	}
-	return "[redacted]"
-}
 
 // Client calls the 金蝶精斗云 v2 API. It is safe for concurrent use; one
 // Client per account set, so that all callers share one app-token.
@@ -112,7 +95,7 @@ type Client struct {
 	domain         string
 	timeout        time.Duration
 	hc             *http.Client
-	lim            *rate.Limiter
+	lim            upstream.Limiter
 	now            func() time.Time
 	nonce          func() string
 	obs            upstream.Observer
@@ -141,14 +124,9 @@ func New(cfg Config) (*Client, error) {
 	if err != nil || (base.Scheme != "http" && base.Scheme != "https") || base.Host == "" || base.RawQuery != "" || base.User != nil {
 		return nil, fmt.Errorf("jdy: BaseURL %q is not an http(s) URL without query", raw)
 	}
-	if cfg.RPS < 0 || math.IsNaN(cfg.RPS) || math.IsInf(cfg.RPS, 0) {
-		return nil, fmt.Errorf("jdy: RPS %v must be a positive number", cfg.RPS)
-	}
-	if cfg.Burst < 0 {
-		return nil, fmt.Errorf("jdy: Burst %d must not be negative", cfg.Burst)
-	}
-	if cfg.Timeout < 0 {
-		return nil, fmt.Errorf("jdy: Timeout %v must not be negative", cfg.Timeout)
+	call, err := cfg.Resolve("jdy", DefaultTimeout)
+	if err != nil {
+		return nil, err
 	}
 	c := &Client{
 		base:           base,
@@ -157,34 +135,14 @@ func New(cfg Config) (*Client, error) {
 		appKey:         cfg.AppKey,
 		appSignature:   digest.JDYAppSignature(cfg.AppKey, cfg.AppSecret),
 		domain:         strings.TrimSpace(cfg.Domain),
-		timeout:        cfg.Timeout,
-		hc:             cfg.HTTPClient,
-		lim:            cfg.Limiter,
-		now:            cfg.Now,
+		timeout:        call.Timeout,
+		hc:             call.HTTPClient,
+		lim:            call.Limiter,
+		now:            call.Now,
 		nonce:          cfg.Nonce,
-		obs:            cfg.Observer,
+		obs:            call.Observer,
 		tokenCodes:     set(cfg.TokenErrcodes, DefaultTokenErrcodes()),
 		transientCodes: set(cfg.TransientErrcodes, DefaultTransientErrcodes()),
-	}
-	if c.timeout == 0 {
-		c.timeout = DefaultTimeout
-	}
-	if c.hc == nil {
-		c.hc = &http.Client{}
-	}
-	if c.lim == nil {
-		rps := cfg.RPS
-		if rps == 0 {
-			rps = DefaultRPS
-		}
-		burst := cfg.Burst
-		if burst == 0 {
-			burst = max(1, int(math.Ceil(rps)))
-		}
-		c.lim = rate.NewLimiter(rate.Limit(rps), burst)
-	}
-	if c.now == nil {
-		c.now = time.Now
 	}
 	if c.nonce == nil {
 		c.nonce = randomNonce

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/ksfsync/ksfsync/internal/digest"
+	"github.com/ksfsync/ksfsync/internal/upstream"
 	"github.com/ksfsync/ksfsync/internal/upstream/jdy"
 )
 
@@ -85,10 +86,8 @@ func TestTokenRequestReproducesFACTSVector(t *testing.T) {
 		AppKey:       factsAppKey,
 		AppSecret:    "unknown: the vector's app_signature is injected below",
 		Domain:       "https://tf.jdy.com",
-		HTTPClient:   &http.Client{Transport: rec},
-		Limiter:      rate.NewLimiter(rate.Inf, 0),
-		Now:          func() time.Time { return time.UnixMilli(factsTimestamp) },
 		Nonce:        func() string { return factsNonce },
+		CallOptions:  upstream.CallOptions{HTTPClient: &http.Client{Transport: rec}, Limiter: rate.NewLimiter(rate.Inf, 0), Now: func() time.Time { return time.UnixMilli(factsTimestamp) }},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -132,8 +131,12 @@ func TestAppSignatureSent(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{body: `{"errcode":0,"description":"success","data":{"app-token":"tok"}}`}
 	c, err := jdy.New(jdy.Config{
-		ClientID: "1", ClientSecret: "s", AppKey: "abc", AppSecret: "abc123", Domain: "d",
-		HTTPClient: &http.Client{Transport: rec}, Limiter: rate.NewLimiter(rate.Inf, 0),
+		ClientID:     "1",
+		ClientSecret: "s",
+		AppKey:       "abc",
+		AppSecret:    "abc123",
+		Domain:       "d",
+		CallOptions:  upstream.CallOptions{HTTPClient: &http.Client{Transport: rec}, Limiter: rate.NewLimiter(rate.Inf, 0)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -150,11 +153,14 @@ func TestBusinessRequestHeaders(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{body: `{"errcode":0,"description":"success","data":{"app-token":"tok-1","expires":1670391463559}}`}
 	c, err := jdy.New(jdy.Config{
-		BaseURL:  "https://gw.example/prefix/",
-		ClientID: "1", ClientSecret: "cs", AppKey: "k", AppSecret: "as", Domain: "https://tf.jdy.com",
-		HTTPClient: &http.Client{Transport: rec}, Limiter: rate.NewLimiter(rate.Inf, 0),
-		Now:   func() time.Time { return time.UnixMilli(factsTimestamp) },
-		Nonce: func() string { return "7" },
+		BaseURL:      "https://gw.example/prefix/",
+		ClientID:     "1",
+		ClientSecret: "cs",
+		AppKey:       "k",
+		AppSecret:    "as",
+		Domain:       "https://tf.jdy.com",
+		Nonce:        func() string { return "7" },
+		CallOptions:  upstream.CallOptions{HTTPClient: &http.Client{Transport: rec}, Limiter: rate.NewLimiter(rate.Inf, 0), Now: func() time.Time { return time.UnixMilli(factsTimestamp) }},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/ksfsync/ksfsync/internal/digest"
 	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream"
@@ -45,7 +43,6 @@ const (
 
 // Defaults applied by New to zero Config fields.
 const (
-	DefaultRPS      = 5.0              // KSF_OMS_RPS: no published limit; the pages ask for restraint
 	DefaultTimeout  = 30 * time.Second // per HTTP request
 	DefaultPageSize = 100              // what the vendor actually serves at most
 	MaxPageSize     = 1000             // the pages' documented maximum
@@ -63,17 +60,11 @@ type Config struct {
 	// TimestampFormat is TimestampDatetime (default) or TimestampUnix.
 	TimestampFormat string
 
-	RPS     float64       // requests per second; 0 = DefaultRPS
-	Burst   int           // token bucket size; 0 = ceil(RPS)
-	Limiter *rate.Limiter // overrides RPS/Burst (share one across clients of the same account)
+	PageSize int // page_size asked for; 0 = DefaultPageSize, at most MaxPageSize
 
-	Timeout    time.Duration // per HTTP request; 0 = DefaultTimeout
-	HTTPClient *http.Client  // nil = a new client without its own timeout (Timeout applies)
-	Observer   upstream.Observer
-	PageSize   int // page_size asked for; 0 = DefaultPageSize, at most MaxPageSize
-
-	// Now is the clock for timestamps (tests); nil = time.Now.
-	Now func() time.Time
+	// Rate, timeout, HTTP client, observer and clock, as every vendor
+	// client takes them (Timeout 0 = DefaultTimeout).
+	upstream.CallOptions
 	// Sleep waits d or until ctx is done, before signing again in a second
 	// already used for the same query (tests pair it with Now); nil = a timer.
 	Sleep func(ctx context.Context, d time.Duration) error
@@ -86,7 +77,7 @@ type Client struct {
 	token    string
 	unix     bool
 	hc       *http.Client
-	lim      *rate.Limiter
+	lim      upstream.Limiter
 	timeout  time.Duration
 	obs      upstream.Observer
 	pageSize int
@@ -109,16 +100,20 @@ func New(cfg Config) (*Client, error) {
 	if cfg.Token == "" {
 		return nil, errors.New("oms: Token is required")
 	}
+	call, err := cfg.Resolve("oms", DefaultTimeout)
+	if err != nil {
+		return nil, err
+	}
 	c := &Client{
 		endpoint: strings.TrimRight(u.String(), "/") + ServicePath,
 		flag:     cfg.Flag,
 		token:    cfg.Token,
-		hc:       cfg.HTTPClient,
-		lim:      cfg.Limiter,
-		timeout:  cfg.Timeout,
-		obs:      cfg.Observer,
+		hc:       call.HTTPClient,
+		lim:      call.Limiter,
+		timeout:  call.Timeout,
+		obs:      call.Observer,
 		pageSize: cfg.PageSize,
-		now:      cfg.Now,
+		now:      call.Now,
 		sleep:    cfg.Sleep,
 		lastTS:   map[string]string{},
 	}
@@ -134,32 +129,6 @@ func New(cfg Config) (*Client, error) {
 	}
 	if c.pageSize < 1 || c.pageSize > MaxPageSize {
 		return nil, fmt.Errorf("oms: PageSize %d: want 1..%d", cfg.PageSize, MaxPageSize)
-	}
-	if cfg.Timeout < 0 {
-		return nil, fmt.Errorf("oms: Timeout %v: must not be negative", cfg.Timeout)
-	}
-	if c.timeout == 0 {
-		c.timeout = DefaultTimeout
-	}
-	if c.lim == nil {
-		if cfg.RPS < 0 || cfg.Burst < 0 {
-			return nil, fmt.Errorf("oms: RPS %v / Burst %d: must not be negative", cfg.RPS, cfg.Burst)
-		}
-		rps := cfg.RPS
-		if rps == 0 {
-			rps = DefaultRPS
-		}
-		burst := cfg.Burst
-		if burst == 0 {
-			burst = max(1, int(rps+0.999999))
-		}
-		c.lim = rate.NewLimiter(rate.Limit(rps), burst)
-	}
-	if c.hc == nil {
-		c.hc = &http.Client{}
-	}
-	if c.now == nil {
-		c.now = time.Now
 	}
 	if c.sleep == nil {
 		c.sleep = sleepCtx

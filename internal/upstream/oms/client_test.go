@@ -82,11 +82,12 @@ func setup(t *testing.T, fcfg omstest.Config, mod func(*Config)) *env {
 	fake := omstest.New(fcfg)
 	t.Cleanup(fake.Close)
 	cfg := Config{
-		BaseURL: fake.URL, Flag: testFlag, Token: testToken,
+		BaseURL:         fake.URL,
+		Flag:            testFlag,
+		Token:           testToken,
 		TimestampFormat: fcfg.TimestampFormat,
-		Limiter:         rate.NewLimiter(rate.Inf, 1),
-		Now:             clk.Now, Sleep: clk.Sleep,
-		Timeout: 5 * time.Second,
+		Sleep:           clk.Sleep,
+		CallOptions:     upstream.CallOptions{Limiter: rate.NewLimiter(rate.Inf, 1), Now: clk.Now, Timeout: 5 * time.Second},
 	}
 	if mod != nil {
 		mod(&cfg)
@@ -583,8 +584,13 @@ func TestRepeatFromAnotherClient(t *testing.T) {
 	if err := e.fake.Load(omstest.DemoSeed()); err != nil {
 		t.Fatal(err)
 	}
-	other, err := New(Config{BaseURL: e.fake.URL, Flag: testFlag, Token: testToken,
-		Limiter: rate.NewLimiter(rate.Inf, 1), Now: e.clk.Now, Sleep: e.clk.Sleep})
+	other, err := New(Config{
+		BaseURL:     e.fake.URL,
+		Flag:        testFlag,
+		Token:       testToken,
+		Sleep:       e.clk.Sleep,
+		CallOptions: upstream.CallOptions{Limiter: rate.NewLimiter(rate.Inf, 1), Now: e.clk.Now},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -711,8 +717,12 @@ func (echoTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 func TestNoSecretInErrors(t *testing.T) {
 	t.Parallel()
 	var sent []string
-	c, err := New(Config{BaseURL: "http://oms.test", Flag: testFlag, Token: testToken,
-		Limiter: rate.NewLimiter(rate.Inf, 1), HTTPClient: &http.Client{Transport: recordSign(&sent, echoTransport{})}})
+	c, err := New(Config{
+		BaseURL:     "http://oms.test",
+		Flag:        testFlag,
+		Token:       testToken,
+		CallOptions: upstream.CallOptions{Limiter: rate.NewLimiter(rate.Inf, 1), HTTPClient: &http.Client{Transport: recordSign(&sent, echoTransport{})}},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -771,12 +781,13 @@ func TestNewValidates(t *testing.T) {
 			}
 		})
 	}
-	c, err := New(Config{BaseURL: "https://oms.example.com/", Flag: "f", Token: "secret-token", RPS: 2.5})
+	c, err := New(Config{BaseURL: "https://oms.example.com/", Flag: "f", Token: "secret-token", CallOptions: upstream.CallOptions{RPS: 2.5}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.endpoint != "https://oms.example.com/index.php/openapi/rpc/service/" || c.lim.Burst() != 3 || c.pageSize != DefaultPageSize {
-		t.Fatalf("endpoint %s burst %d page %d", c.endpoint, c.lim.Burst(), c.pageSize)
+	lim, _ := c.lim.(*rate.Limiter)
+	if c.endpoint != "https://oms.example.com/index.php/openapi/rpc/service/" || lim == nil || lim.Burst() != 1 || lim.Limit() != 2.5 || c.pageSize != DefaultPageSize {
+		t.Fatalf("endpoint %s limiter %v page %d", c.endpoint, lim, c.pageSize)
 	}
 }
 

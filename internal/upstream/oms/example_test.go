@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ksfsync/ksfsync/internal/tz"
+	"github.com/ksfsync/ksfsync/internal/upstream"
 	"github.com/ksfsync/ksfsync/internal/upstream/oms"
 	"github.com/ksfsync/ksfsync/internal/upstream/oms/omstest"
 )
@@ -19,7 +20,7 @@ func Example() {
 		panic(err)
 	}
 
-	c, err := oms.New(oms.Config{BaseURL: fake.URL, Flag: "ksf", Token: "tok", RPS: 50})
+	c, err := oms.New(oms.Config{BaseURL: fake.URL, Flag: "ksf", Token: "tok", CallOptions: upstream.CallOptions{RPS: 50}})
 	if err != nil {
 		panic(err)
 	}

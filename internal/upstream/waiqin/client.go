@@ -27,8 +27,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/ksfsync/ksfsync/internal/digest"
 	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream"
@@ -86,24 +84,14 @@ type Config struct {
 	BaseURL string // default DefaultBaseURL; a trailing "/api" is tolerated
 	OpenID  string // required; 勤策 issues 19 characters
 	AppKey  string // required; 勤策 issues 18 characters; never logged
-	// RPS limits requests per second (KSF_WAIQIN_RPS); 0 means unlimited.
-	RPS float64
-	// Burst is the token bucket size when RPS > 0; default 1.
-	Burst int
-	// Timeout bounds each HTTP request (not the wait for the rate limiter);
-	// default DefaultTimeout.
-	Timeout    time.Duration
-	HTTPClient *http.Client // default: a client without its own timeout
-	// Limiter, if set, replaces RPS/Burst (tests inject one; tenants sharing
-	// one 勤策 account can share one).
-	Limiter *rate.Limiter
-	// Now gives the request timestamp; default time.Now.
-	Now func() time.Time
+	// Rate (KSF_WAIQIN_RPS; tenants sharing one 勤策 account can share one
+	// Limiter), timeout, HTTP client, observer and clock (the request
+	// timestamp), as every vendor client takes them (Timeout 0 =
+	// DefaultTimeout).
+	upstream.CallOptions
 	// NewMsgID gives a fresh msg_id per request (at most 32 characters);
 	// default 32 random hex digits.
 	NewMsgID func() string
-	// Observer is told of every HTTP request (nil allowed).
-	Observer upstream.Observer
 	// TransientCodes are return codes worth retrying. 勤策 publishes none,
 	// so by default every non-zero code is permanent unless its message says
 	// the service is busy.
@@ -120,7 +108,7 @@ type Client struct {
 	appkey         string
 	timeout        time.Duration
 	hc             *http.Client
-	limiter        *rate.Limiter
+	limiter        upstream.Limiter
 	now            func() time.Time
 	newMsgID       func() string
 	obs            upstream.Observer
@@ -146,33 +134,25 @@ func New(cfg Config) (*Client, error) {
 	if cfg.AppKey == "" {
 		return nil, errors.New("waiqin: appkey is required")
 	}
-	if cfg.RPS < 0 || cfg.Burst < 0 || cfg.Timeout < 0 || cfg.MaxPages < 0 {
-		return nil, errors.New("waiqin: RPS, burst, timeout and max pages must not be negative")
+	if cfg.MaxPages < 0 {
+		return nil, errors.New("waiqin: max pages must not be negative")
+	}
+	call, err := cfg.Resolve("waiqin", DefaultTimeout)
+	if err != nil {
+		return nil, err
 	}
 	c := &Client{
 		base:       base,
 		openid:     cfg.OpenID,
 		openidPath: url.PathEscape(cfg.OpenID),
 		appkey:     cfg.AppKey,
-		timeout:    cfg.Timeout,
-		hc:         cfg.HTTPClient,
-		limiter:    cfg.Limiter,
-		now:        cfg.Now,
+		timeout:    call.Timeout,
+		hc:         call.HTTPClient,
+		limiter:    call.Limiter,
+		now:        call.Now,
 		newMsgID:   cfg.NewMsgID,
-		obs:        cfg.Observer,
+		obs:        call.Observer,
 		maxPages:   cfg.MaxPages,
-	}
-	if c.timeout == 0 {
-		c.timeout = DefaultTimeout
-	}
-	if c.hc == nil {
-		c.hc = &http.Client{}
-	}
-	if c.limiter == nil && cfg.RPS > 0 {
-		c.limiter = rate.NewLimiter(rate.Limit(cfg.RPS), max(cfg.Burst, 1))
-	}
-	if c.now == nil {
-		c.now = time.Now
 	}
 	if c.newMsgID == nil {
 		c.newMsgID = NewMsgID
@@ -212,14 +192,12 @@ func (c *Client) call(ctx context.Context, iface string, body []byte) ([]byte, e
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			// The wait would outlast ctx's deadline: try later.
-			return nil, &upstream.Error{Vendor: Vendor, Op: iface, Message: "rate limit: " + err.Error()}
+	if err := c.limiter.Wait(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
+		// The wait would outlast ctx's deadline: try later.
+		return nil, &upstream.Error{Vendor: Vendor, Op: iface, Message: "rate limit: " + err.Error()}
 	}
 	start := time.Now()
 	data, err := c.send(ctx, iface, body)

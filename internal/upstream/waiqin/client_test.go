@@ -54,7 +54,7 @@ func setup(t *testing.T, mutate ...func(*waiqin.Config)) (*waiqin.Client, *waiqi
 	fake := waiqintest.New(waiqintest.Config{OpenID: openID, AppKey: appKey, Customers: []string{"C1", "C2", "C3", "C4", "C5"}})
 	t.Cleanup(fake.Close)
 	obs := &calls{}
-	cfg := waiqin.Config{BaseURL: fake.URL, OpenID: openID, AppKey: appKey, Observer: obs}
+	cfg := waiqin.Config{BaseURL: fake.URL, OpenID: openID, AppKey: appKey, CallOptions: upstream.CallOptions{Observer: obs}}
 	for _, m := range mutate {
 		m(&cfg)
 	}

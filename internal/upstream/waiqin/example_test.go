@@ -6,6 +6,7 @@ import (
 
 	"github.com/ksfsync/ksfsync/internal/retry"
 	"github.com/ksfsync/ksfsync/internal/statement"
+	"github.com/ksfsync/ksfsync/internal/upstream"
 	"github.com/ksfsync/ksfsync/internal/upstream/waiqin"
 	"github.com/ksfsync/ksfsync/internal/upstream/waiqin/waiqintest"
 )
@@ -16,7 +17,7 @@ func Example() {
 	fake := waiqintest.New(waiqintest.Config{OpenID: "5465103569540931532", AppKey: "BFCO0PAgIUgd50c0l6", Customers: []string{"C1", "C2"}})
 	defer fake.Close()
 
-	c, err := waiqin.New(waiqin.Config{BaseURL: fake.URL, OpenID: "5465103569540931532", AppKey: "BFCO0PAgIUgd50c0l6", RPS: 50})
+	c, err := waiqin.New(waiqin.Config{BaseURL: fake.URL, OpenID: "5465103569540931532", AppKey: "BFCO0PAgIUgd50c0l6", CallOptions: upstream.CallOptions{RPS: 50}})
 	if err != nil {
 		panic(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/ksfsync/ksfsync/internal/tz"
+	"github.com/ksfsync/ksfsync/internal/upstream"
+	"golang.org/x/time/rate"
 )
 
 // captured is one request as the server saw it.
@@ -43,9 +45,14 @@ func capture(t *testing.T, answer string) (*httptest.Server, func() []captured) 
 func TestVendorKnownAnswer(t *testing.T) {
 	t.Parallel()
 	srv, got := capture(t, `{"return_code":0}`)
-	c, err := New(Config{BaseURL: srv.URL + "/api/", OpenID: "5465103569540931532", AppKey: "BFCO0PAgIUgd50c0l6",
-		Now:      func() time.Time { return time.Date(2015, 8, 6, 6, 28, 36, 0, time.UTC) }, // 14:28:36 in Shanghai
-		NewMsgID: func() string { return "ORG00001" }})
+	c, err := New(Config{
+		BaseURL: srv.URL + "/api/",
+		OpenID:  "5465103569540931532",
+		AppKey:  "BFCO0PAgIUgd50c0l6",
+		// 14:28:36 in Shanghai
+		NewMsgID:    func() string { return "ORG00001" },
+		CallOptions: upstream.CallOptions{Now: func() time.Time { return time.Date(2015, 8, 6, 6, 28, 36, 0, time.UTC) }},
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,12 +105,12 @@ func TestNewConfig(t *testing.T) {
 		})
 	}
 	c, _ := New(ok)
-	if c.base != DefaultBaseURL || c.timeout != DefaultTimeout || c.limiter != nil || c.maxPages != DefaultMaxPages {
+	if lim, _ := c.limiter.(*rate.Limiter); c.base != DefaultBaseURL || c.timeout != DefaultTimeout || lim == nil || lim.Limit() != rate.Inf || c.maxPages != DefaultMaxPages {
 		t.Fatalf("defaults: %+v", c)
 	}
-	c, _ = New(Config{BaseURL: "https://openapi.qince.com/api/", OpenID: "short", AppKey: "secret-appkey", RPS: 5})
-	if c.base != "https://openapi.qince.com" || c.limiter.Limit() != 5 || c.limiter.Burst() != 1 {
-		t.Fatalf("base %q limit %v burst %d", c.base, c.limiter.Limit(), c.limiter.Burst())
+	c, _ = New(Config{BaseURL: "https://openapi.qince.com/api/", OpenID: "short", AppKey: "secret-appkey", CallOptions: upstream.CallOptions{RPS: 5}})
+	if lim, _ := c.limiter.(*rate.Limiter); c.base != "https://openapi.qince.com" || lim == nil || lim.Limit() != 5 || lim.Burst() != 1 {
+		t.Fatalf("base %q limiter %v", c.base, c.limiter)
 	}
 	if w := strings.Join(c.Warnings(), "; "); !strings.Contains(w, "openid has 5 characters") || !strings.Contains(w, "appkey has 13") || strings.Contains(w, "secret-appkey") || strings.Contains(w, "short") {
 		t.Fatalf("warnings %q", w)

@@ -7,15 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"github.com/ksfsync/ksfsync/internal/digest"
+	"github.com/ksfsync/ksfsync/internal/redact"
 	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 )
@@ -26,21 +24,11 @@ const (
 	// Method is the 奇门 service name, also the Op of errors and observations.
 	Method = "wdt.hjy.bill.ext.query.orgs"
 
-	// DefaultRPS and DefaultBurst bound the calls to the gateway when the
-	// configuration does not say (KSF_WDT_RPS). No limit is published; 奇门
-	// counts calls per app key, so stay modest.
-	DefaultRPS   = 5
-	DefaultBurst = 1
 	// DefaultTimeout bounds one HTTP request (a page of 200 records).
 	DefaultTimeout = 30 * time.Second
 
 	maxAnswer = 32 << 20 // a page of 200 records is a few hundred KiB
 )
-
-// Limiter paces requests; *rate.Limiter satisfies it.
-type Limiter interface {
-	Wait(ctx context.Context) error
-}
 
 // Config configures a Client. The string fields come from KSF_WDT_*.
 type Config struct {
@@ -56,31 +44,20 @@ type Config struct {
 	// see ParsePlatforms). Empty means all 18.
 	Platforms []Platform
 
-	RPS     float64       // KSF_WDT_RPS; 0 means DefaultRPS; +Inf means no limit
-	Burst   int           // 0 means DefaultBurst
-	Timeout time.Duration // per request; 0 means DefaultTimeout
-
-	HTTPClient *http.Client      // nil means a new client without its own timeout
-	Limiter    Limiter           // overrides RPS/Burst (tests, shared limiters)
-	Now        func() time.Time  // clock for the signed timestamp; nil means time.Now
-	Observer   upstream.Observer // told of every HTTP request; may be nil
+	// Rate (KSF_WDT_RPS; 奇门 counts calls per app key), timeout, HTTP
+	// client, observer and clock (the signed timestamp), as every vendor
+	// client takes them (Timeout 0 = DefaultTimeout).
+	upstream.CallOptions
 }
 
 // String hides the secrets, so a logged Config leaks nothing.
 func (c Config) String() string {
 	return fmt.Sprintf("wdt.Config{RouterURL:%s AppKey:%s AppSecret:%s TargetAppKey:%s HJYAppID:%s HJYAppKey:%s SID:%s Platforms:%v RPS:%g Burst:%d Timeout:%s}",
-		c.RouterURL, c.AppKey, mask(c.AppSecret), c.TargetAppKey, c.HJYAppID, mask(c.HJYAppKey), c.SID, c.Platforms, c.RPS, c.Burst, c.Timeout)
+		c.RouterURL, c.AppKey, redact.String(c.AppSecret), c.TargetAppKey, c.HJYAppID, redact.String(c.HJYAppKey), c.SID, c.Platforms, c.RPS, c.Burst, c.Timeout)
 }
 
 // GoString is String for %#v.
 func (c Config) GoString() string { return c.String() }
-
-func mask(s string) string {
-	if s == "" {
-		return `""`
-	}
-	return "***"
-}
 
 // Client reads 慧经营 bill records through the 奇门 gateway. It is safe for
 // concurrent use.
@@ -88,7 +65,7 @@ type Client struct {
 	cfg       Config
 	router    *url.URL
 	hc        *http.Client
-	lim       Limiter
+	lim       upstream.Limiter
 	now       func() time.Time
 	platforms []Platform
 }
@@ -126,39 +103,12 @@ func New(cfg Config) (*Client, error) {
 			return nil, fmt.Errorf("wdt: Platforms (KSF_WDT_PLATFORMS): unknown subBillPlatform code %q", string(p))
 		}
 	}
-	switch {
-	case math.IsNaN(cfg.RPS) || cfg.RPS < 0:
-		return nil, fmt.Errorf("wdt: RPS (KSF_WDT_RPS) must be positive, got %g", cfg.RPS)
-	case cfg.Burst < 0:
-		return nil, fmt.Errorf("wdt: Burst must not be negative, got %d", cfg.Burst)
-	case cfg.Timeout < 0:
-		return nil, fmt.Errorf("wdt: Timeout must not be negative, got %s", cfg.Timeout)
+	call, err := cfg.Resolve("wdt", DefaultTimeout)
+	if err != nil {
+		return nil, err
 	}
-	if cfg.RPS == 0 {
-		cfg.RPS = DefaultRPS
-	}
-	if cfg.Burst == 0 {
-		cfg.Burst = DefaultBurst
-	}
-	if cfg.Timeout == 0 {
-		cfg.Timeout = DefaultTimeout
-	}
-	c := &Client{cfg: cfg, router: u,
-		hc: cfg.HTTPClient, lim: cfg.Limiter, now: cfg.Now, platforms: plats}
-	if c.hc == nil {
-		c.hc = &http.Client{}
-	}
-	if c.lim == nil {
-		lim := rate.Limit(cfg.RPS)
-		if math.IsInf(cfg.RPS, 1) {
-			lim = rate.Inf
-		}
-		c.lim = rate.NewLimiter(lim, cfg.Burst)
-	}
-	if c.now == nil {
-		c.now = time.Now
-	}
-	return c, nil
+	cfg.Timeout = call.Timeout
+	return &Client{cfg: cfg, router: u, hc: call.HTTPClient, lim: call.Limiter, now: call.Now, platforms: plats}, nil
 }
 
 // Platforms returns the platforms queried when a BillQuery names none.

@@ -580,7 +580,7 @@ func TestPagingLoopDetected(t *testing.T) {
 		_, _ = w.Write([]byte(`{"resultCode":"200","data":[{"account_trade_no":"T"}],"nextRequestId":"123"}`))
 	}))
 	t.Cleanup(srv.Close)
-	c, err := wdt.New(wdt.Config{RouterURL: srv.URL, AppKey: "a", AppSecret: "b", TargetAppKey: "c", HJYAppID: "d", HJYAppKey: "e", SID: "f", RPS: math.Inf(1)})
+	c, err := wdt.New(wdt.Config{RouterURL: srv.URL, AppKey: "a", AppSecret: "b", TargetAppKey: "c", HJYAppID: "d", HJYAppKey: "e", SID: "f"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -610,8 +610,9 @@ func TestNewValidates(t *testing.T) {
 		{"no hjy key", func(c *wdt.Config) { c.HJYAppKey = "" }, "KSF_WDT_HJY_APP_KEY"},
 		{"no sid", func(c *wdt.Config) { c.SID = "" }, "KSF_WDT_SID"},
 		{"bad platform", func(c *wdt.Config) { c.Platforms = []wdt.Platform{"9999", "1"} }, `"1"`},
-		{"negative rps", func(c *wdt.Config) { c.RPS = -1 }, "KSF_WDT_RPS"},
-		{"NaN rps", func(c *wdt.Config) { c.RPS = math.NaN() }, "KSF_WDT_RPS"},
+		{"negative rps", func(c *wdt.Config) { c.RPS = -1 }, "RPS"},
+		{"NaN rps", func(c *wdt.Config) { c.RPS = math.NaN() }, "RPS"},
+		{"infinite rps", func(c *wdt.Config) { c.RPS = math.Inf(1) }, "RPS"},
 		{"negative burst", func(c *wdt.Config) { c.Burst = -1 }, "Burst"},
 		{"negative timeout", func(c *wdt.Config) { c.Timeout = -time.Second }, "Timeout"},
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ksfsync/ksfsync/internal/upstream"
 	"github.com/ksfsync/ksfsync/internal/upstream/wdt"
 )
 
@@ -60,9 +61,14 @@ func TestRequestKnownAnswer(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 	c, err := wdt.New(wdt.Config{
-		RouterURL: srv.URL + "/router/qm", AppKey: "ak", AppSecret: "sec", TargetAppKey: "tk",
-		HJYAppID: "app1", HJYAppKey: "hk", SID: "hjy001",
-		Now: func() time.Time { return time.Date(2026, 11, 21, 2, 15, 0, 0, time.UTC) },
+		RouterURL:    srv.URL + "/router/qm",
+		AppKey:       "ak",
+		AppSecret:    "sec",
+		TargetAppKey: "tk",
+		HJYAppID:     "app1",
+		HJYAppKey:    "hk",
+		SID:          "hjy001",
+		CallOptions:  upstream.CallOptions{Now: func() time.Time { return time.Date(2026, 11, 21, 2, 15, 0, 0, time.UTC) }},
 	})
 	if err != nil {
 		t.Fatal(err)

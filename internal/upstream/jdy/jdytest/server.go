@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/ksfsync/ksfsync/internal/digest"
+	"github.com/ksfsync/ksfsync/internal/upstream"
 	"github.com/ksfsync/ksfsync/internal/upstream/jdy"
 )
 
@@ -138,7 +139,7 @@ func (s *Server) ClientConfig() jdy.Config {
 		AppKey:       s.cfg.AppKey,
 		AppSecret:    s.cfg.AppSecret,
 		Domain:       s.cfg.Domain,
-		Now:          s.cfg.Now,
+		CallOptions:  upstream.CallOptions{Now: s.cfg.Now},
 	}
 }
 

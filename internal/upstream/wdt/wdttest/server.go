@@ -13,7 +13,6 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -27,6 +26,7 @@ import (
 
 	"github.com/ksfsync/ksfsync/internal/digest"
 	"github.com/ksfsync/ksfsync/internal/tz"
+	"github.com/ksfsync/ksfsync/internal/upstream"
 	"github.com/ksfsync/ksfsync/internal/upstream/wdt"
 )
 
@@ -192,9 +192,14 @@ func (s *Server) Handler() http.Handler { return s }
 // credentials and clock, no rate limit.
 func (s *Server) ClientConfig() wdt.Config {
 	return wdt.Config{
-		RouterURL: s.URL, AppKey: s.cfg.AppKey, AppSecret: s.cfg.AppSecret, TargetAppKey: s.cfg.TargetAppKey,
-		HJYAppID: s.cfg.HJYAppID, HJYAppKey: s.cfg.HJYAppKey, SID: s.cfg.SID, Now: s.cfg.Now,
-		RPS: math.Inf(1),
+		RouterURL:    s.URL,
+		AppKey:       s.cfg.AppKey,
+		AppSecret:    s.cfg.AppSecret,
+		TargetAppKey: s.cfg.TargetAppKey,
+		HJYAppID:     s.cfg.HJYAppID,
+		HJYAppKey:    s.cfg.HJYAppKey,
+		SID:          s.cfg.SID,
+		CallOptions:  upstream.CallOptions{Now: s.cfg.Now}, // RPS 0: no limit
 	}
 }
 
