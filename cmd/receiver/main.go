@@ -23,13 +23,6 @@ import (
 	"github.com/ksfsync/ksfsync/internal/redisconn"
 )
 
-// receiver is process.Receiver, or the demo wrapping one.
-type receiver interface {
-	Open(context.Context) error
-	Err() <-chan error
-	Close(context.Context) error
-}
-
 func main() {
 	zerolog.TimeFieldFormat = time.RFC3339Nano
 	os.Exit(run(context.Background(), os.Args[1:], os.Environ(), os.Stdout, os.Stderr))
@@ -64,7 +57,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	var r receiver
+	var r process.Runner
 	if cfg.Demo() { // nothing configured: the whole service in one process
 		d := demo.NewReceiver(cfg, log)
 		d.Banner, d.Send = stderr, *demoSend
@@ -72,24 +65,5 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	} else {
 		r = process.NewReceiver(cfg, log)
 	}
-	if err := r.Open(ctx); err != nil {
-		log.Error().Err(err).Msg("cannot start")
-		return 1
-	}
-	code := 0
-	select {
-	case <-ctx.Done():
-		log.Info().Msg("stopping: answering the pushes in flight")
-	case err := <-r.Err():
-		log.Error().Err(err).Msg("listener failed")
-		code = 1
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), *drain)
-	defer cancel()
-	if err := r.Close(sctx); err != nil {
-		log.Error().Err(err).Msg("unclean shutdown")
-		code = 1
-	}
-	log.Info().Msg("stopped")
-	return code
+	return process.Run(ctx, r, *drain, "stopping: answering the pushes in flight", log)
 }

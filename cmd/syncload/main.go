@@ -1,7 +1,7 @@
 // Command syncload measures the worker end to end, in one process: it
 // starts a Redis (an in-process miniredis, or -redis), 商派 OMS and 勤策 fakes
 // (every answer delayed by -vendor-latency), a receiver and a worker
-// (internal/app, as cmd/receiver and cmd/worker wire them), sends -n signed
+// (internal/process, as cmd/receiver and cmd/worker wire them), sends -n signed
 // pushes of -customers customers each, and measures for every statement the
 // time from its push's 200 to the moment the 勤策 fake stored it. It prints
 // p50/p90/p99 and saves per second.

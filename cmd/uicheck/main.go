@@ -287,8 +287,8 @@ func seed(ctx context.Context, opt asynq.RedisClientOpt) (seeded, error) {
 	}
 
 	// A save*Error call to retry, so the report queue exists.
-	rt, err := tasks.NewReportTask(tasks.Report{TenantID: tenant, MsgID: failMsg, DataType: tasks.DataTypeStatement,
-		CustomerCode: "C004", StartDate: start, EndDate: end, Reason: "商派OMS ar.getList: shop_code C004 不存在",
+	rt, err := tasks.NewReportTask(tasks.Report{Sync: tasks.Sync{TenantID: tenant, MsgID: failMsg, DataType: tasks.DataTypeStatement,
+		CustomerCode: "C004", StartDate: start, EndDate: end}, Reason: "商派OMS ar.getList: shop_code C004 不存在",
 		SyncTaskID: tasks.SyncTaskID(tenant, failMsg, tasks.DataTypeStatement, "C004")})
 	if err != nil {
 		return s, err

@@ -62,24 +62,5 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 	w := process.NewWorker(cfg, log)
 	// Running tasks get the drain time minus a margin to close the rest.
 	w.ShutdownTimeout = *drain - min(5*time.Second, *drain/2)
-	if err := w.Open(ctx); err != nil {
-		log.Error().Err(err).Msg("cannot start")
-		return 1
-	}
-	code := 0
-	select {
-	case <-ctx.Done():
-		log.Info().Msg("stopping: letting running tasks finish")
-	case err := <-w.Err():
-		log.Error().Err(err).Msg("listener failed")
-		code = 1
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), *drain)
-	defer cancel()
-	if err := w.Close(sctx); err != nil {
-		log.Error().Err(err).Msg("unclean shutdown")
-		code = 1
-	}
-	log.Info().Msg("stopped")
-	return code
+	return process.Run(ctx, w, *drain, "stopping: letting running tasks finish", log)
 }

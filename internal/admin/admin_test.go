@@ -166,8 +166,8 @@ type seeded struct {
 // seed: A, B, C archived; D retrying; E archived then dropped by asynq.
 func seed(t *testing.T, f *fixture) seeded {
 	t.Helper()
-	report, err := tasks.NewReportTask(tasks.Report{TenantID: "t2", MsgID: "m1", DataType: tasks.DataTypeStatement,
-		CustomerCode: "c3", StartDate: "2026-11-01", EndDate: "2026-11-30", Reason: "x", SyncTaskID: "x"})
+	report, err := tasks.NewReportTask(tasks.Report{Sync: tasks.Sync{TenantID: "t2", MsgID: "m1", DataType: tasks.DataTypeStatement,
+		CustomerCode: "c3", StartDate: "2026-11-01", EndDate: "2026-11-30"}, Reason: "x", SyncTaskID: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,17 +18,23 @@ func OMS(params map[string]string, token string) string {
 
 // OMSAssemble is the string OMS hashes (exported for tests and the fake).
 func OMSAssemble(params map[string]string) string {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		if k != "sign" {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
 	var b strings.Builder
-	for _, k := range keys {
+	for _, k := range sortedKeys(params, "sign") {
 		b.WriteString(k)
 		b.WriteString(params[k])
 	}
 	return b.String()
+}
+
+// sortedKeys are params' keys but the signature's own (skip), sorted as
+// strings: the order every vendor's signature hashes them in.
+func sortedKeys(params map[string]string, skip string) []string {
+	keys := make([]string, 0, len(params))
+	for k := range params {
+		if k != skip {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	return keys
 }

@@ -3,7 +3,6 @@ package digest
 import (
 	"crypto/md5"
 	"encoding/hex"
-	"sort"
 	"strings"
 )
 
@@ -11,16 +10,9 @@ import (
 // UPPER(hex(md5(secret + k1v1k2v2… + secret))) over the system and business
 // parameters sorted by key, "sign" excluded. Callers send no empty parameter.
 func Qimen(params map[string]string, secret string) string {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		if k != "sign" {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
 	var b strings.Builder
 	b.WriteString(secret)
-	for _, k := range keys {
+	for _, k := range sortedKeys(params, "sign") {
 		b.WriteString(k)
 		b.WriteString(params[k])
 	}
@@ -34,15 +26,8 @@ func Qimen(params map[string]string, secret string) string {
 // and space removed, then lowercase hex md5. Arrays (shopNo) are passed as
 // their JSON text.
 func HJY(params map[string]string, appKey string) string {
-	keys := make([]string, 0, len(params))
-	for k := range params {
-		if k != "hjySign" {
-			keys = append(keys, k)
-		}
-	}
-	sort.Strings(keys)
 	var b strings.Builder
-	for i, k := range keys {
+	for i, k := range sortedKeys(params, "hjySign") {
 		if i > 0 {
 			b.WriteByte('&')
 		}

@@ -9,18 +9,15 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
+
+	"github.com/ksfsync/ksfsync/internal/tasks"
 )
 
 // subject is what every ksfsync payload says about whom it concerns: Sync
 // and Report carry the fields directly, Push inside "data".
 type subject struct {
-	TenantID     string `json:"tenant_id"`
-	MsgID        string `json:"msg_id"`
-	DataType     string `json:"data_type"`
-	CustomerCode string `json:"customer_code"`
-	StartDate    string `json:"start_date"`
-	EndDate      string `json:"end_date"`
-	Data         *struct {
+	tasks.Sync
+	Data *struct {
 		CustomerCodes []string `json:"customer_codes"`
 		StartDate     string   `json:"start_date"`
 		EndDate       string   `json:"end_date"`

@@ -206,9 +206,7 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 	if !permanent {
 		reason = Truncate(fmt.Sprintf("重试%d次后仍失败: %s", retried, reason), maxReason)
 	}
-	if rerr := h.report(ctx, Report{TenantID: s.TenantID, MsgID: s.MsgID, DataType: s.DataType,
-		CustomerCode: s.CustomerCode, StartDate: s.StartDate, EndDate: s.EndDate, Reason: reason,
-		SyncTaskID: taskID(ctx)}); rerr != nil {
+	if rerr := h.report(ctx, Report{Sync: s, Reason: reason, SyncTaskID: taskID(ctx)}); rerr != nil {
 		// Neither reported nor queued for reporting: retry the whole job
 		// rather than lose the failure.
 		h.done(t.Type(), OutcomeRetry, start, log.Error().Err(rerr).AnErr("cause", err))

@@ -295,7 +295,7 @@ func TestHandleReport(t *testing.T) {
 			t.Parallel()
 			f := setup(t, okBuilder)
 			f.wq.logErr = tt.logErr
-			task, err := NewReportTask(Report{TenantID: "t1", DataType: DataTypeExpense, CustomerCode: "c9", StartDate: "2026-11-01", Reason: "x", SyncTaskID: "s"})
+			task, err := NewReportTask(Report{Sync: Sync{TenantID: "t1", DataType: DataTypeExpense, CustomerCode: "c9", StartDate: "2026-11-01"}, Reason: "x", SyncTaskID: "s"})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -114,16 +114,12 @@ func SyncTaskID(tenantID, msgID, dataType, customerCode string) string {
 	return "sync:" + tenantID + ":" + msgID + ":" + dataType + ":" + customerCode
 }
 
-// Report is the payload of a ksf:report task: a save*Error call to repeat.
+// Report is the payload of a ksf:report task: a save*Error call to repeat
+// for the sync job it names (its fields flattened into the same JSON).
 type Report struct {
-	TenantID     string `json:"tenant_id"`
-	MsgID        string `json:"msg_id"`
-	DataType     string `json:"data_type"`
-	CustomerCode string `json:"customer_code"`
-	StartDate    string `json:"start_date"`
-	EndDate      string `json:"end_date"`
-	Reason       string `json:"reason"` // at most 100 characters
-	SyncTaskID   string `json:"sync_task_id,omitempty"`
+	Sync
+	Reason     string `json:"reason"` // at most 100 characters
+	SyncTaskID string `json:"sync_task_id,omitempty"`
 }
 
 // ReportTaskID is one report per failed sync task.
