@@ -126,7 +126,7 @@ type Config struct {
 	ScheduleCatchUp time.Duration
 
 	// envSchedule is the KSF_SCHEDULE_* schedule as set (Cron "" = none).
-	envSchedule schedule.Spec
+	envSchedule   schedule.Spec
 	fileSchedules []schedule.Spec // top-level schedules: of the file
 }
 
