@@ -58,7 +58,10 @@ func StartProcess(cfg ProcessConfig) (*Process, error) {
 	p.done = make(chan struct{})
 	go func() {
 		defer close(p.done)
+		ui := make(chan struct{})
+		go func() { defer close(ui); p.Scheduler.RunUI(ctx) }()
 		p.Scheduler.Run(ctx)
+		<-ui
 	}()
 	for _, sch := range cfg.Schedules {
 		log.Info().Str("tenant", sch.Tenant).Str("schedule", sch.Name).Str("cron", sch.Cron.String()).

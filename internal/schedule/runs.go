@@ -86,6 +86,7 @@ func (r *Runs) queued(ctx context.Context, sch Schedule, runID string) error {
 	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSetNX(ctx, runKey(runID), "queued_at", r.now().Unix())
 		p.Set(ctx, lastKey(sch.Tenant, sch.Name), runID, RunRetention)
+		recordUIEvent(ctx, p, sch, runID, r.now())
 		return nil
 	})
 	if err != nil {
