@@ -88,6 +88,10 @@ func TestProcessesFireOnce(t *testing.T) {
 					t.Errorf("task %s: %s %s", info.ID, info.Type, info.State)
 				}
 			}
+			fired, err := NewRuns(rdb, nil).LastFired(context.Background(), tenant, "monthly-close")
+			if err != nil || !fired.Equal(fireAt) {
+				t.Errorf("last fire time %s, %v; want %s", fired, err, fireAt)
+			}
 			run, err := NewRuns(rdb, nil).Last(context.Background(), tenant, "monthly-close")
 			if err != nil || run == nil || run.ID != runID || run.Pushes != 2 || run.QueuedAt == nil {
 				t.Fatalf("last run %+v, %v", run, err)

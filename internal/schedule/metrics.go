@@ -53,6 +53,8 @@ var (
 		"The schedule's latest fire time at or before now (Unix seconds).", []string{"tenant", "schedule"}, nil)
 	descNext = prometheus.NewDesc("ksf_schedule_next_fire_timestamp_seconds",
 		"The schedule's next fire time (Unix seconds).", []string{"tenant", "schedule"}, nil)
+	descFired = prometheus.NewDesc("ksf_schedule_last_fire_timestamp_seconds",
+		"The latest fire time whose run is queued, by any process (Unix seconds); absent before the first.", []string{"tenant", "schedule"}, nil)
 	descQueued = prometheus.NewDesc("ksf_schedule_last_run_queued_timestamp_seconds",
 		"When the schedule's latest run was queued (Unix seconds); absent before its first run.", []string{"tenant", "schedule"}, nil)
 	descCompleted = prometheus.NewDesc("ksf_schedule_last_run_completed_timestamp_seconds",
@@ -69,7 +71,7 @@ type collector struct {
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descDue, descNext, descQueued, descCompleted, descJobs} {
+	for _, d := range []*prometheus.Desc{descDue, descNext, descFired, descQueued, descCompleted, descJobs} {
 		ch <- d
 	}
 }
@@ -85,6 +87,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 		if t := sch.Cron.Next(now); !t.IsZero() {
 			ch <- prometheus.MustNewConstMetric(descNext, prometheus.GaugeValue, float64(t.Unix()), l...)
+		}
+		fired, err := c.runs.LastFired(ctx, sch.Tenant, sch.Name)
+		if err != nil {
+			ch <- prometheus.NewInvalidMetric(descFired, err)
+			continue
+		}
+		if !fired.IsZero() {
+			ch <- prometheus.MustNewConstMetric(descFired, prometheus.GaugeValue, float64(fired.Unix()), l...)
 		}
 		run, err := c.runs.Last(ctx, sch.Tenant, sch.Name)
 		if err != nil {

@@ -17,6 +17,7 @@ import (
 const (
 	runKeyPrefix  = "ksf:schedule:run:"  // + run id: a hash, see Run
 	lastKeyPrefix = "ksf:schedule:last:" // + tenant:name: the id of the schedule's latest queued run
+	firedPrefix   = "ksf:schedule:fired:" // + tenant:name: the latest fire time whose run is queued (Unix s)
 )
 
 // RunRetention keeps a run record (as long as the ksf:push audit trail
@@ -93,6 +94,35 @@ func (r *Runs) queued(ctx context.Context, sch Schedule, runID string) error {
 		return fmt.Errorf("record run %s: %w", runID, err)
 	}
 	return nil
+}
+
+// fired records that the run of fire time at is queued (by this process or
+// another): the alert on a missed run compares it with the due time.
+func (r *Runs) fired(ctx context.Context, sch Schedule, at time.Time) error {
+	if r == nil {
+		return nil
+	}
+	return setMax.Run(ctx, r.rdb, []string{firedPrefix + sch.Tenant + ":" + sch.Name}, at.Unix(), int(RunRetention.Seconds())).Err()
+}
+
+var setMax = redis.NewScript(`
+local cur = tonumber(redis.call("GET", KEYS[1]) or "0")
+if tonumber(ARGV[1]) > cur then redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[2]) end
+return 1`)
+
+// LastFired is the latest fire time whose run is queued (zero if none).
+func (r *Runs) LastFired(ctx context.Context, tenant, name string) (time.Time, error) {
+	if r == nil {
+		return time.Time{}, nil
+	}
+	v, err := r.rdb.Get(ctx, firedPrefix+tenant+":"+name).Int64()
+	if errors.Is(err, redis.Nil) {
+		return time.Time{}, nil
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Unix(v, 0).In(Zone), nil
 }
 
 // progress adds to a run's counters, if the run is one the scheduler

@@ -108,7 +108,8 @@ type Result struct {
 // runID "" = the schedule's run id for the period.
 func (s *Scheduler) Fire(ctx context.Context, sch Schedule, at time.Time, runID string) (Result, error) {
 	start, end := sch.Period.Range(at)
-	if runID == "" {
+	manual := runID != ""
+	if !manual {
 		runID = RunID(sch.Tenant, sch.Name, start, end)
 	}
 	res := Result{Tenant: sch.Tenant, Schedule: sch.Name, RunID: runID, FireTime: at.In(Zone), Start: start, End: end,
@@ -144,6 +145,11 @@ func (s *Scheduler) Fire(ctx context.Context, sch Schedule, at time.Time, runID 
 	s.opt.Metrics.fired(sch, outcome)
 	if len(res.Queued) > 0 {
 		if err := s.opt.Runs.queued(ctx, sch, runID); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) == 0 && !manual {
+		if err := s.opt.Runs.fired(ctx, sch, at); err != nil {
 			errs = append(errs, err)
 		}
 	}
