@@ -117,10 +117,10 @@ func TestSeriesNames(t *testing.T) {
 	t.Parallel()
 	for expr, want := range map[string]string{
 		`sum by (kind) (increase(ksf_jobs_processed_total{outcome=~"failed|malformed"}[1h])) > 0`: "ksf_jobs_processed_total",
-		`max by (a) (x_seconds) == 0 and on (a, b) (time() - max by (a) (y_total)) > 8 * 3600`:      "x_seconds y_total",
-		`histogram_quantile(0.99, sum by (le) (rate(h_bucket[$__rate_interval])))`:                 "h_bucket",
-		`up{job="ksfsync"} == 0 or vector(1) offset 5m`:                                            "up",
-		`nope_total / ignoring(x) group_left(y) other_total`:                                       "nope_total other_total",
+		`max by (a) (x_seconds) == 0 and on (a, b) (time() - max by (a) (y_total)) > 8 * 3600`:    "x_seconds y_total",
+		`histogram_quantile(0.99, sum by (le) (rate(h_bucket[$__rate_interval])))`:                "h_bucket",
+		`up{job="ksfsync"} == 0 or vector(1) offset 5m`:                                           "up",
+		`nope_total / ignoring(x) group_left(y) other_total`:                                      "nope_total other_total",
 	} {
 		if got := strings.Join(seriesNames(expr), " "); got != want {
 			t.Errorf("seriesNames(%q) = %q, want %q", expr, got, want)

@@ -15,8 +15,8 @@ import (
 
 // Redis keys of the run records.
 const (
-	runKeyPrefix  = "ksf:schedule:run:"  // + run id: a hash, see Run
-	lastKeyPrefix = "ksf:schedule:last:" // + tenant:name: the id of the schedule's latest queued run
+	runKeyPrefix  = "ksf:schedule:run:"   // + run id: a hash, see Run
+	lastKeyPrefix = "ksf:schedule:last:"  // + tenant:name: the id of the schedule's latest queued run
 	firedPrefix   = "ksf:schedule:fired:" // + tenant:name: the latest fire time whose run is queued (Unix s)
 )
 
