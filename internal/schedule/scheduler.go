@@ -179,9 +179,12 @@ func (s *Scheduler) Tick(ctx context.Context, now time.Time) {
 			limit = retryFor // a fire this process was up for, or one that failed
 		}
 		if !seen && late > s.opt.CatchUp {
-			s.markDone(sch, at) // missed beyond the window: not caught up
-			s.opt.Logger.Warn().Str("tenant", sch.Tenant).Str("schedule", sch.Name).Time("fire_time", at).
-				Dur("late", late).Dur("catch_up", s.opt.CatchUp).Msg("scheduled run missed beyond the catch-up window: not queued")
+			s.markDone(sch, at) // beyond the window: not caught up
+			if fired, err := s.opt.Runs.LastFired(ctx, sch.Tenant, sch.Name); err != nil || fired.Before(at) {
+				s.opt.Logger.Warn().Str("tenant", sch.Tenant).Str("schedule", sch.Name).Time("fire_time", at).
+					Dur("late", late).Dur("catch_up", s.opt.CatchUp).
+					Msg("scheduled run missed beyond the catch-up window: not queued (ksfctl schedules run starts it)")
+			}
 			continue
 		}
 		log := s.opt.Logger.With().Str("tenant", sch.Tenant).Str("schedule", sch.Name).Time("fire_time", at).Logger()
