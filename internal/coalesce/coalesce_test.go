@@ -46,11 +46,17 @@ type fixture struct {
 	built     chan string              // each build, as msgId/customer
 	block     map[string]chan struct{} // customer → released when closed
 	done      chan string              // a job is done (its claim released), as msgId/customer
+	fanOuts   map[string]tasks.PushResult
 }
 
 // FannedOut and SyncDone make the fixture the handlers' tasks.RunTracker:
 // SyncDone is told after the claim is released.
-func (f *fixture) FannedOut(context.Context, tasks.Push, tasks.PushResult) error { return nil }
+func (f *fixture) FannedOut(_ context.Context, p tasks.Push, res tasks.PushResult) error {
+	f.mu.Lock()
+	f.fanOuts[p.MsgID] = res
+	f.mu.Unlock()
+	return nil
+}
 func (f *fixture) SyncDone(_ context.Context, s tasks.Sync, _ bool) error {
 	f.done <- s.MsgID + "/" + s.CustomerCode
 	return nil
@@ -82,7 +88,7 @@ func setup(t *testing.T, tenant string) *fixture {
 	t.Cleanup(func() { _ = rdb.Close() })
 	client := asynq.NewClientFromRedisClient(rdb)
 	in := asynq.NewInspectorFromRedisClient(rdb)
-	f := &fixture{rdb: rdb, inspector: in, tenant: tenant, builds: map[string]int{}, built: make(chan string, 100), done: make(chan string, 100), block: map[string]chan struct{}{}}
+	f := &fixture{rdb: rdb, inspector: in, tenant: tenant, builds: map[string]int{}, built: make(chan string, 100), done: make(chan string, 100), fanOuts: map[string]tasks.PushResult{}, block: map[string]chan struct{}{}}
 	f.h = &tasks.Handlers{Waiqin: waiqin{customers: []string{"c1", "c2", "c3"}}, Enqueuer: client, Logger: zerolog.Nop(),
 		Coalescer: coalesce.New(rdb, in, 0), Runs: f}
 	f.h.Statements = tasks.BuilderFunc(func(ctx context.Context, s tasks.Sync) (tasks.Built, error) {
@@ -182,6 +188,12 @@ func TestPushAndScheduledRunCoalesce(t *testing.T) {
 	slices.Sort(want)
 	if !slices.Equal(got, want) {
 		t.Fatalf("pending sync tasks\n%v\nwant\n%v", got, want)
+	}
+	f.mu.Lock()
+	res := f.fanOuts[run]
+	f.mu.Unlock()
+	if res.Customers != 3 || res.FannedOut != 1 || res.Coalesced != 2 {
+		t.Errorf("the scheduled run's fan-out %+v, want 3 customers, 1 queued, 2 coalesced", res)
 	}
 
 	// c2's job is kept running; c1's finishes.
