@@ -53,6 +53,7 @@ type (
 			Customers     int `json:"customers"`
 			FannedOut     int `json:"fanned_out"`
 			AlreadyQueued int `json:"already_queued"`
+			Coalesced     int `json:"coalesced"`
 		} `json:"result"`
 	}
 )
@@ -266,13 +267,14 @@ func (c *cli) pushes(args []string) error {
 	fs := c.flags()
 	tenant := fs.String("tenant", "", "tenant id")
 	state := fs.String("state", "", "pending, active, scheduled, retry, archived, completed")
+	origin := fs.String("origin", "", "push, resync, schedule (every scheduled run) or schedule:NAME")
 	dataType := fs.String("type", "", "ksf_statement or ksf_expense")
 	pg, per := pageFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	q := url.Values{}
-	for k, v := range map[string]string{"tenant": *tenant, "state": *state, "data_type": *dataType} {
+	for k, v := range map[string]string{"tenant": *tenant, "state": *state, "data_type": *dataType, "origin": *origin} {
 		if v != "" {
 			q.Set(k, v)
 		}
@@ -298,6 +300,9 @@ func (c *cli) pushes(args []string) error {
 		fan := ""
 		if e.Result != nil {
 			fan = fmt.Sprintf("%d new, %d existing", e.Result.FannedOut, e.Result.AlreadyQueued)
+			if e.Result.Coalesced > 0 {
+				fan += fmt.Sprintf(", %d joined", e.Result.Coalesced)
+			}
 		}
 		row(tw, when(e.ReceivedAt), e.State, e.Origin, e.DataType, e.Tenant, clip(customers, 30), e.Period, fan, e.TaskID, clip(e.LastError, 60))
 	}

@@ -34,9 +34,11 @@ Usage:
   ksfctl replay  ID...  |  --id ID...  |  --filter [filter flags]  |  --all   [--dry-run]
   ksfctl delete  ID...                                        delete failed jobs (asynq task and record)
   ksfctl resync  --type ksf_statement|ksf_expense [--customers c1,c2] --start yyyy-MM-dd --end yyyy-MM-dd [--tenant T]
-  ksfctl pushes  [--tenant T] [--state S] [--type T] [--page N]   the audit trail of pushes and resyncs
+  ksfctl pushes  [--tenant T] [--state S] [--type T] [--origin O] [--page N]   the audit trail of pushes, resyncs, scheduled runs
   ksfctl repair  [--dry-run]                                  remove task ids whose task data is gone
                                                               (they break the queue UI's queue list)
+  ksfctl schedules                                            the scheduled runs, their next and latest run
+  ksfctl schedules run NAME [--tenant T]                      queue a run of schedule NAME now
 
 Filter flags: --kind (push|statement|expense|report) --queue --tenant --customer
               --start --end (period overlaps) --q (error text) --state (archived,retry,dropped,replayed,all)
@@ -60,6 +62,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func(*cli, []string) error{
 		"failed": (*cli).failed, "replay": (*cli).replay, "delete": (*cli).delete,
 		"resync": (*cli).resync, "pushes": (*cli).pushes, "repair": (*cli).repair,
+		"schedules": (*cli).schedules,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -35,13 +35,14 @@ func setup(t *testing.T) *fixture {
 	opt := asynq.RedisClientOpt{Addr: mr.Addr()}
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	store := failures.New(rdb, failures.Options{})
+	client := asynq.NewClient(opt)
+	sched := newTestScheduler(t, rdb, client)
 	srv, err := admin.New(admin.Config{Token: token, RedisConnOpt: opt, Redis: rdb, Failures: store,
-		DefaultTenant: "t1", Logger: zerolog.Nop()})
+		DefaultTenant: "t1", Logger: zerolog.Nop(), Schedules: sched})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
-	client := asynq.NewClient(opt)
 	in := asynq.NewInspector(opt)
 	t.Cleanup(func() { hs.Close(); srv.Close(); client.Close(); in.Close(); rdb.Close() })
 

@@ -58,6 +58,8 @@ type Config struct {
 	Metrics *metrics.Metrics
 	// Enqueue queues a resync's push; nil: enqueue with tasks.NewPushTask.
 	Enqueue EnqueueFunc
+	// Schedules serves /admin/api/schedules; nil: no schedules.
+	Schedules Schedules
 	// DefaultTenant is used by a resync that names no tenant (KSF_TENANT_ID).
 	DefaultTenant string
 	Logger        zerolog.Logger
@@ -148,6 +150,8 @@ func (s *Server) routes() chi.Router {
 			r.Post("/resync", s.resync)
 			r.Get("/pushes", s.listPushes)
 			r.Post("/repair", s.repair)
+			r.Get("/schedules", s.listSchedules)
+			r.Post("/schedules/{name}/run", s.runSchedule)
 		})
 	})
 	return r

@@ -34,6 +34,8 @@ var protected = []struct{ method, path, body string }{
 	{"POST", "/admin/api/resync", `{"tenant_id":"t1","data_type":"ksf_statement","customer_codes":"c1","start_date":"2026-11-01","end_date":"2026-11-30"}`},
 	{"GET", "/admin/api/pushes", ""},
 	{"POST", "/admin/api/repair", `{"dry_run":false}`},
+	{"GET", "/admin/api/schedules", ""},
+	{"POST", "/admin/api/schedules/monthly-close/run", ""},
 	{"GET", "/admin/api/no-such-route", ""},
 }
 

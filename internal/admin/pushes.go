@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -23,7 +24,7 @@ type pushEntry struct {
 	Tenant        string            `json:"tenant,omitempty"`
 	MsgID         string            `json:"msg_id,omitempty"`
 	DataType      string            `json:"data_type,omitempty"`
-	Origin        string            `json:"origin,omitempty"` // push or resync
+	Origin        string            `json:"origin,omitempty"` // push, resync or schedule:{name}
 	Status        string            `json:"status,omitempty"` // 勤策's status: "2" is its own retry
 	CustomerCount int               `json:"customer_count"`   // 0: every customer
 	Customers     []string          `json:"customers"`        // the first 20
@@ -82,7 +83,7 @@ func (s *Server) listPushes(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	state, tenant, dataType := v.Get("state"), v.Get("tenant"), v.Get("data_type")
+	state, tenant, dataType, origin := v.Get("state"), v.Get("tenant"), v.Get("data_type"), v.Get("origin")
 	if state != "" && !slices.Contains(pushStates, state) {
 		s.fail(w, r, errorf(http.StatusBadRequest, "state %q is not one of %v", state, pushStates))
 		return
@@ -108,7 +109,7 @@ func (s *Server) listPushes(w http.ResponseWriter, r *http.Request) {
 			}
 			for _, t := range infos {
 				e := newPushEntry(t)
-				if (tenant == "" || e.Tenant == tenant) && (dataType == "" || e.DataType == dataType) {
+				if (tenant == "" || e.Tenant == tenant) && (dataType == "" || e.DataType == dataType) && originMatches(e.Origin, origin) {
 					all = append(all, e)
 				}
 			}
@@ -124,4 +125,19 @@ func (s *Server) listPushes(w http.ResponseWriter, r *http.Request) {
 		return all[i].TaskID < all[j].TaskID
 	})
 	writeJSON(w, http.StatusOK, paginate(all, p))
+}
+
+// originMatches: "" matches all, "schedule" every scheduled run, anything
+// else exactly (push, resync, schedule:monthly-close).
+func originMatches(origin, want string) bool {
+	if origin == "" {
+		origin = tasks.OriginPush // pushes queued before origins were recorded
+	}
+	switch want {
+	case "":
+		return true
+	case "schedule":
+		return strings.HasPrefix(origin, tasks.OriginSchedulePrefix)
+	}
+	return origin == want
 }

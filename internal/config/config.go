@@ -20,6 +20,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ksfsync/ksfsync/internal/schedule"
 )
 
 // Defaults that are not a field's zero value.
@@ -30,6 +32,12 @@ const (
 	DefaultWaiqinBaseURL     = "https://openapi.waiqin365.com"
 	DefaultJDYBaseURL        = "https://api.kingdee.com"
 	DefaultWorkerConcurrency = 10
+
+	// DefaultScheduleCatchUp: a scheduled run missed while no worker ran is
+	// queued when one starts within this time.
+	DefaultScheduleCatchUp = schedule.DefaultCatchUp
+	// DefaultScheduleName names the schedule of the KSF_SCHEDULE_* variables.
+	DefaultScheduleName = "scheduled"
 
 	// Per-source request rates (requests per second; 0 = no limit).
 	DefaultWaiqinRPS = 10 // 勤策 publishes no limit
@@ -104,6 +112,22 @@ type Config struct {
 	CustomerMap string
 	// WorkerConcurrency (KSF_WORKER_CONCURRENCY) is the worker's goroutines. Default 10.
 	WorkerConcurrency int
+
+	// Schedules are every scheduled run, validated: the file's top-level
+	// schedules: (tenant KSF_TENANT_ID), each tenant block's schedules:, and
+	// the one of the KSF_SCHEDULE_* variables. See docs/schedules.md.
+	Schedules []schedule.Schedule
+	// Scheduler (KSF_SCHEDULER, on|off): whether this worker fires the
+	// schedules. Default on; any number of workers may.
+	Scheduler bool
+	// ScheduleCatchUp (KSF_SCHEDULE_CATCHUP, Go duration) is how late a
+	// missed run is still queued at start. Default 24h; 0 = never; at most
+	// 168h.
+	ScheduleCatchUp time.Duration
+
+	// envSchedule is the KSF_SCHEDULE_* schedule as set (Cron "" = none).
+	envSchedule   schedule.Spec
+	fileSchedules []schedule.Spec // top-level schedules: of the file
 }
 
 // Redis says where the queues live. Both fields empty = embedded Redis (demo).
@@ -142,6 +166,8 @@ type Tenant struct {
 	WaiqinOpenID  string   `yaml:"waiqin_openid"`
 	WaiqinAppKey  Secret   `yaml:"waiqin_appkey"`
 	CustomerMap   string   `yaml:"customer_map"`
+	// Schedules are the tenant's scheduled runs (docs/schedules.md).
+	Schedules []schedule.Spec `yaml:"schedules"`
 }
 
 // Waiqin is the 勤策 openapi (calls made by the worker).
@@ -197,6 +223,8 @@ func Default() *Config {
 		JDY:               JDY{BaseURL: DefaultJDYBaseURL, RPS: DefaultJDYRPS},
 		WDT:               WDT{Platforms: slices.Clone(DefaultWDTPlatforms), RPS: DefaultWDTRPS},
 		WorkerConcurrency: DefaultWorkerConcurrency,
+		Scheduler:         true,
+		ScheduleCatchUp:   DefaultScheduleCatchUp,
 	}
 }
 
@@ -382,6 +410,9 @@ func (c *Config) Summary() map[string]any {
 		"customer_map":        c.CustomerMap,
 		"worker_concurrency":  c.WorkerConcurrency,
 		"demo_embedded_redis": c.Demo(),
+		"schedules":           c.scheduleKeys(),
+		"scheduler":           c.Scheduler,
+		"schedule_catchup":    c.ScheduleCatchUp.String(),
 	}
 	return m
 }

@@ -92,6 +92,13 @@ func TestLoadEveryVariable(t *testing.T) {
 		"KSF_WDT_RPS=3",
 		"KSF_CUSTOMER_MAP=/etc/ksf/map.csv",
 		"KSF_WORKER_CONCURRENCY=4",
+		"KSF_SCHEDULER=off",
+		"KSF_SCHEDULE_CATCHUP=48h",
+		"KSF_SCHEDULE_NAME=close",
+		"KSF_SCHEDULE_CRON=0 6 31 * *",
+		"KSF_SCHEDULE_PERIOD=days:3",
+		"KSF_SCHEDULE_DATA_TYPES=ksf_expense",
+		"KSF_SCHEDULE_CUSTOMERS= c1, c2,",
 		"KSF_TEST_REDIS_URL=redis://127.0.0.1:6379/15",
 		"KSF_ADMIN_URL=http://127.0.0.1:8081",
 	}
@@ -115,7 +122,16 @@ func TestLoadEveryVariable(t *testing.T) {
 		WDT:               config.WDT{RouterURL: "http://1.api.taobao.com/router/qm", AppKey: "wak", AppSecret: "wsec", TargetAppKey: "tak", HJYAppID: "hid", HJYAppKey: "hkey", SID: "sid", Platforms: []string{"9969", "9999"}, RPS: 3},
 		CustomerMap:       "/etc/ksf/map.csv",
 		WorkerConcurrency: 4,
+		ScheduleCatchUp:   48 * time.Hour,
 	}
+	if len(c.Schedules) != 1 {
+		t.Fatalf("Schedules = %v, want the KSF_SCHEDULE_* one", c.Schedules)
+	}
+	if s := c.Schedules[0]; s.Key() != "12345/close" || s.Cron.String() != "0 6 31 * *" || s.Period.String() != "days:3" ||
+		fmt.Sprint(s.DataTypes) != "[ksf_expense]" || fmt.Sprint(s.Customers) != "[c1 c2]" {
+		t.Errorf("schedule = %+v", s)
+	}
+	c.Schedules = nil
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load() =\n%#v\nwant\n%#v", *c, *want)
 	}

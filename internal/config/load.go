@@ -14,6 +14,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"gopkg.in/yaml.v3"
+
+	"github.com/ksfsync/ksfsync/internal/schedule"
 )
 
 // variable is one KSF_* setting: its name and how it lands in Config. The
@@ -108,6 +110,27 @@ var variables = []variable{
 		c.WorkerConcurrency = n
 		return nil
 	}},
+	{name: "KSF_SCHEDULER", set: func(c *Config, v string) error {
+		if err := oneOf(v, "on", "off"); err != nil {
+			return err
+		}
+		c.Scheduler = v == "on"
+		return nil
+	}},
+	{name: "KSF_SCHEDULE_CATCHUP", set: func(c *Config, v string) (err error) {
+		if c.ScheduleCatchUp, err = duration(v); err != nil {
+			return err
+		}
+		if c.ScheduleCatchUp > schedule.MaxCatchUp {
+			return fmt.Errorf("is over %s (a run is recognised as queued for 11 days)", schedule.MaxCatchUp)
+		}
+		return nil
+	}},
+	{name: "KSF_SCHEDULE_NAME", set: func(c *Config, v string) error { c.envSchedule.Name = v; return nil }},
+	{name: "KSF_SCHEDULE_CRON", set: func(c *Config, v string) error { c.envSchedule.Cron = v; return nil }},
+	{name: "KSF_SCHEDULE_PERIOD", set: func(c *Config, v string) error { c.envSchedule.Period = v; return nil }},
+	{name: "KSF_SCHEDULE_DATA_TYPES", set: func(c *Config, v string) error { c.envSchedule.DataTypes = list(v); return nil }},
+	{name: "KSF_SCHEDULE_CUSTOMERS", set: func(c *Config, v string) error { c.envSchedule.Customers = list(v); return nil }},
 	// Read by other programs, never by Load: known so they are not typos.
 	{name: "KSF_TEST_REDIS_URL", other: true}, // the integration tests' Redis
 	{name: "KSF_WAIQIN_MEMTEST", other: true}, // a memory test of the 勤策 client
@@ -167,7 +190,8 @@ func Load(environ []string, readFile func(name string) ([]byte, error)) (*Config
 			}
 			errs = append(errs, fmt.Errorf("KSF_CONFIG: cannot read %s: %w", name, err))
 		} else {
-			fileValues, tenants, err := parseFile(name, b)
+			fileValues, tenants, schedules, err := parseFile(name, b)
+			c.fileSchedules = schedules
 			if err != nil {
 				errs = append(errs, err)
 			}
@@ -218,6 +242,7 @@ func (c *Config) check() []error {
 			}
 		}
 	}
+	errs = append(errs, c.parseSchedules()...)
 	if len(errs) > 0 {
 		return errs
 	}
@@ -259,6 +284,52 @@ func (c *Config) ValidateReceiver() error {
 	return nil
 }
 
+// parseSchedules validates every schedule into c.Schedules.
+func (c *Config) parseSchedules() []error {
+	var specs []schedule.Spec
+	var errs []error
+	for _, sp := range c.fileSchedules {
+		sp.Tenant = c.TenantID
+		specs = append(specs, sp)
+	}
+	for _, id := range c.tenantIDs() {
+		for _, sp := range c.Tenants[id].Schedules {
+			sp.Tenant = id
+			specs = append(specs, sp)
+		}
+	}
+	if sp := c.envSchedule; sp.Cron != "" {
+		sp.Tenant = c.TenantID
+		if sp.Name == "" {
+			sp.Name = DefaultScheduleName
+		}
+		if sp.Period == "" {
+			sp.Period = schedule.LastMonth
+		}
+		if len(sp.DataTypes) == 0 {
+			sp.DataTypes = []string{"ksf_statement", "ksf_expense"}
+		}
+		specs = append(specs, sp)
+	} else if sp.Name != "" || sp.Period != "" || len(sp.DataTypes) > 0 || len(sp.Customers) > 0 {
+		errs = append(errs, errors.New("KSF_SCHEDULE_NAME, _PERIOD, _DATA_TYPES or _CUSTOMERS is set without KSF_SCHEDULE_CRON: set it, or unset them"))
+	}
+	scheds, err := schedule.ParseAll(specs)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("KSF_CONFIG / KSF_SCHEDULE_*: %w", err))
+	}
+	c.Schedules = scheds
+	c.envSchedule, c.fileSchedules = schedule.Spec{}, nil
+	return errs
+}
+
+func (c *Config) scheduleKeys() []string {
+	out := make([]string, 0, len(c.Schedules))
+	for _, s := range c.Schedules {
+		out = append(out, s.Key()+" "+s.Cron.String()+" "+s.Period.String())
+	}
+	return out
+}
+
 func (c *Config) anyTenantSecret() bool {
 	for _, t := range c.Tenants {
 		if len(t.PushSecrets) > 0 {
@@ -270,27 +341,34 @@ func (c *Config) anyTenantSecret() bool {
 
 // parseFile reads the KSF_CONFIG YAML: the variables' keys (lowercase,
 // without KSF_; a list is joined with commas) and a tenants: block.
-func parseFile(name string, b []byte) (map[string]string, map[string]Tenant, error) {
+func parseFile(name string, b []byte) (map[string]string, map[string]Tenant, []schedule.Spec, error) {
 	var root yaml.Node
 	if err := yaml.Unmarshal(b, &root); err != nil {
-		return nil, nil, fmt.Errorf("KSF_CONFIG %s: %v", name, err)
+		return nil, nil, nil, fmt.Errorf("KSF_CONFIG %s: %v", name, err)
 	}
 	values := map[string]string{}
 	if len(root.Content) == 0 { // empty file
-		return values, nil, nil
+		return values, nil, nil, nil
 	}
 	doc := root.Content[0]
 	if doc.Kind != yaml.MappingNode {
-		return nil, nil, fmt.Errorf("KSF_CONFIG %s: the file must be a mapping of keys to values", name)
+		return nil, nil, nil, fmt.Errorf("KSF_CONFIG %s: the file must be a mapping of keys to values", name)
 	}
 	var errs []error
 	var tenants map[string]Tenant
+	var schedules []schedule.Spec
 	for i := 0; i+1 < len(doc.Content); i += 2 {
 		key, val := doc.Content[i].Value, doc.Content[i+1]
 		if key == "tenants" {
 			var err error
 			if tenants, err = parseTenants(val); err != nil {
 				errs = append(errs, fmt.Errorf("KSF_CONFIG %s: tenants (line %d): %v", name, val.Line, err))
+			}
+			continue
+		}
+		if key == "schedules" { // of KSF_TENANT_ID
+			if err := decodeStrict(val, &schedules); err != nil {
+				errs = append(errs, fmt.Errorf("KSF_CONFIG %s: schedules (line %d): %v", name, val.Line, err))
 			}
 			continue
 		}
@@ -316,7 +394,18 @@ func parseFile(name string, b []byte) (map[string]string, map[string]Tenant, err
 			errs = append(errs, fmt.Errorf("KSF_CONFIG %s: %s (line %d) must be a value or a list", name, key, val.Line))
 		}
 	}
-	return values, tenants, errors.Join(errs...)
+	return values, tenants, schedules, errors.Join(errs...)
+}
+
+// decodeStrict decodes n into v, refusing unknown keys.
+func decodeStrict(n *yaml.Node, v any) error {
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	return dec.Decode(v)
 }
 
 func parseTenants(n *yaml.Node) (map[string]Tenant, error) {

@@ -2,7 +2,8 @@
 // and serves them, with asynq's queue metrics, on the admin listener's
 // /metrics. Every series is described in docs/metrics.md.
 //
-// Labels are bounded: no tenant or customer labels, and every kind, data
+// Labels are bounded: no tenant or customer labels (the scheduler's series, in
+// internal/schedule, carry the configured tenant and schedule names), and every kind, data
 // type, outcome and reason is taken from a fixed set (anything else is
 // counted as "other"), so a bad push cannot create series.
 package metrics

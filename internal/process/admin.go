@@ -31,6 +31,7 @@ func newAdmin(cfg *config.Config, conn *redisconn.Conn, store *failures.Store, m
 		Metrics:       m,
 		Enqueue:       func(ctx context.Context, p tasks.Push) (bool, error) { return tasks.Enqueue(ctx, client, p) },
 		DefaultTenant: cfg.TenantID,
+		Schedules:     adminSchedules(cfg, conn, client), // issue 14
 		Logger:        log,
 	})
 }

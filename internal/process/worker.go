@@ -17,6 +17,7 @@ import (
 	"github.com/ksfsync/ksfsync/internal/logging"
 	"github.com/ksfsync/ksfsync/internal/metrics"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
+	"github.com/ksfsync/ksfsync/internal/schedule"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 	"github.com/ksfsync/ksfsync/internal/vendors"
 )
@@ -62,6 +63,7 @@ type Worker struct {
 	errc     chan error
 	stop     context.CancelFunc // ends the capture loop
 	captured chan struct{}      // closed when the capture loop has ended
+	sched    *schedule.Process  // issue 14: scheduled runs
 }
 
 // NewWorker returns a worker for cfg with an empty Mux; Open starts it.
@@ -110,6 +112,10 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	}
 	if h.Enqueuer == nil {
 		h.Enqueuer = client
+	}
+	// Issue 14: coalescing, run tracking and the scheduler (schedules.go).
+	if w.sched, err = startSchedules(cfg, w.conn, client, h, w.Metrics, log); err != nil {
+		return err
 	}
 	h.Register(w.Mux)
 	w.Mux.Use(store.Middleware(log))
@@ -192,6 +198,7 @@ func (w *Worker) captureLoop(ctx context.Context, store *failures.Store, in *asy
 // then closes the admin listener and Redis. Safe after a failed Open.
 func (w *Worker) Close(ctx context.Context) error {
 	var errs []error
+	w.sched.Close() // issue 14: no new scheduled run once closing
 	if w.stop != nil {
 		w.stop()
 		<-w.captured

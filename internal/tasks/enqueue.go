@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -13,14 +14,33 @@ import (
 const (
 	OriginPush   = "push"   // 勤策 pushed it
 	OriginResync = "resync" // an operator asked for it
+	// OriginSchedulePrefix + the schedule's name: a scheduled run. Its MsgID
+	// is the run id, schedule:{tenantId}:{name}:{start}:{end}.
+	OriginSchedulePrefix = "schedule:"
 )
+
+// ScheduleOrigin is the origin of a run of the schedule named name.
+func ScheduleOrigin(name string) string { return OriginSchedulePrefix + name }
+
+// Scheduled reports whether p is a scheduled run.
+func (p Push) Scheduled() bool { return strings.HasPrefix(p.Origin, OriginSchedulePrefix) }
+
+// TaskID is the ksf:push TaskID of p: push:{tenantId}:{msgId} for a push or a
+// resync; for a scheduled run, its run id and the data type (one run may ask
+// for both data types, each its own ksf:push).
+func (p Push) TaskID() string {
+	if p.Scheduled() {
+		return p.MsgID + ":" + p.DataType
+	}
+	return PushTaskID(p.TenantID, p.MsgID)
+}
 
 // ErrInvalidPush: the push lacks what its task ID or kind needs; nothing was
 // enqueued.
 var ErrInvalidPush = errors.New("invalid push")
 
 // Enqueue queues p as its one ksf:push task (queue "push", TaskID
-// push:{tenantId}:{msgId}, retained PushRetention after completion) and
+// p.TaskID(), retained PushRetention after completion) and
 // returns once Redis holds it. alreadyQueued is true when the task exists
 // already, in any state (pending, active, retrying, completed or archived):
 // the push was taken before and nothing is added. Any other error means the
@@ -53,7 +73,7 @@ func Enqueue(ctx context.Context, c *asynq.Client, p Push) (alreadyQueued bool, 
 	case errors.Is(err, asynq.ErrTaskIDConflict):
 		return true, nil
 	case err != nil:
-		return false, fmt.Errorf("enqueue %s: %w", PushTaskID(p.TenantID, p.MsgID), err)
+		return false, fmt.Errorf("enqueue %s: %w", p.TaskID(), err)
 	}
 	return false, nil
 }

@@ -51,6 +51,27 @@ type Enqueuer interface {
 	EnqueueContext(ctx context.Context, task *asynq.Task, opts ...asynq.Option) (*asynq.TaskInfo, error)
 }
 
+// Coalescer joins requests for the same statement: a push and a scheduled
+// run (or two pushes) asking for the same tenant, kind, customer and period
+// while the first job still waits get one job. asynq's Unique option cannot
+// do it: it keys on the whole payload, which names the request.
+type Coalescer interface {
+	// Claim is called before the fan-out queues sync task id for s. It
+	// answers the id of another request's job that is still waiting for the
+	// same statement (then id is not queued), or "" to queue id.
+	Claim(ctx context.Context, s Sync, id string) (holder string, err error)
+	// Release ends id's claim once its job is done (saved, or reported as
+	// failed), so a later request builds again.
+	Release(ctx context.Context, s Sync, id string) error
+}
+
+// RunTracker follows scheduled runs (Push.Scheduled) to their completion.
+// Its errors are logged, never fail a job.
+type RunTracker interface {
+	FannedOut(ctx context.Context, p Push, res PushResult) error
+	SyncDone(ctx context.Context, s Sync, ok bool) error
+}
+
 // Observer is told what the worker does (metrics). Nil is allowed.
 type Observer interface {
 	JobProcessed(kind, outcome string, d time.Duration)
@@ -75,6 +96,11 @@ type Handlers struct {
 	Enqueuer   Enqueuer
 	Observer   Observer
 	Logger     zerolog.Logger
+	// Coalescer, when set, joins requests for the same statement (nil: every
+	// request gets its own jobs).
+	Coalescer Coalescer
+	// Runs, when set, follows scheduled runs to completion.
+	Runs RunTracker
 
 	attempt func(ctx context.Context) (retried int, final bool) // tests
 }
@@ -117,7 +143,7 @@ func (h *Handlers) HandlePush(ctx context.Context, t *asynq.Task) (err error) {
 		}
 		h.done(t.Type(), outcome, start, ev.Str("tenant", p.TenantID).Str("msg_id", p.MsgID).
 			Str("data_type", p.DataType).Int("customers", res.Customers).
-			Int("fanned_out", res.FannedOut).Int("already_queued", res.AlreadyQueued).
+			Int("fanned_out", res.FannedOut).Int("already_queued", res.AlreadyQueued).Int("coalesced", res.Coalesced).Str("origin", p.Origin).
 			Str("period", p.Data.StartDate+".."+p.Data.EndDate))
 	}()
 	if !ValidDataType(p.DataType) {
@@ -125,8 +151,20 @@ func (h *Handlers) HandlePush(ctx context.Context, t *asynq.Task) (err error) {
 	}
 	enqueue := func(code string) error {
 		res.Customers++
-		task, err := NewSyncTask(Sync{TenantID: p.TenantID, MsgID: p.MsgID, DataType: p.DataType,
-			CustomerCode: code, StartDate: p.Data.StartDate, EndDate: p.Data.EndDate})
+		s := Sync{TenantID: p.TenantID, MsgID: p.MsgID, DataType: p.DataType,
+			CustomerCode: code, StartDate: p.Data.StartDate, EndDate: p.Data.EndDate}
+		if h.Coalescer != nil {
+			id := SyncTaskID(s.TenantID, s.MsgID, s.DataType, s.CustomerCode)
+			holder, err := h.Coalescer.Claim(ctx, s, id)
+			if err != nil {
+				return fmt.Errorf("coalesce sync task of customer %s: %w", code, err)
+			}
+			if holder != "" && holder != id {
+				res.Coalesced++
+				return nil
+			}
+		}
+		task, err := NewSyncTask(s)
 		if err != nil {
 			return err
 		}
@@ -165,7 +203,28 @@ func (h *Handlers) HandlePush(ctx context.Context, t *asynq.Task) (err error) {
 			_, _ = rw.Write(b) // the audit trail; a failed write loses no work
 		}
 	}
+	if h.Runs != nil && p.Scheduled() {
+		if err := h.Runs.FannedOut(ctx, p, res); err != nil {
+			h.Logger.Warn().Err(err).Str("run", p.MsgID).Msg("recording a scheduled run's fan-out failed")
+		}
+	}
 	return nil
+}
+
+// finished releases s's claim and tells the run tracker: the job is done
+// (ok) or reported as failed.
+func (h *Handlers) finished(ctx context.Context, s Sync, ok bool) {
+	id := taskID(ctx)
+	if h.Coalescer != nil && id != "" {
+		if err := h.Coalescer.Release(ctx, s, id); err != nil {
+			h.Logger.Warn().Err(err).Str("task_id", id).Msg("releasing a coalescing claim failed; it expires by itself")
+		}
+	}
+	if h.Runs != nil {
+		if err := h.Runs.SyncDone(ctx, s, ok); err != nil {
+			h.Logger.Warn().Err(err).Str("run", s.MsgID).Msg("recording a scheduled run's progress failed")
+		}
+	}
 }
 
 // HandleSync builds one customer's statement and saves it to 勤策. A permanent
@@ -189,6 +248,7 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 		if b.Difference {
 			h.observe(func(o Observer) { o.ReconcileDifference(t.Type()) })
 		}
+		h.finished(ctx, s, true)
 		h.done(t.Type(), OutcomeOK, start, log.Info().Int("lines", b.Lines).Bool("difference", b.Difference))
 		return nil
 	}
@@ -212,6 +272,7 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 		h.done(t.Type(), OutcomeRetry, start, log.Error().Err(rerr).AnErr("cause", err))
 		return fmt.Errorf("%w (and reporting it failed: %v)", err, rerr)
 	}
+	h.finished(ctx, s, false)
 	h.done(t.Type(), OutcomeFailed, start, log.Error().Err(err).Str("reason", reason).Bool("permanent", permanent))
 	return toAsynq(err)
 }

@@ -70,7 +70,8 @@ type Push struct {
 	StatusTime  string   `json:"status_time,omitempty"` // last failure, yyyy-MM-dd HH:mm:ss
 	Timestamp   string   `json:"timestamp"`             // epoch ms as sent
 	Data        PushData `json:"data"`
-	// Origin is "push" for 勤策 pushes, "resync" for an operator's manual resync.
+	// Origin is "push" for 勤策 pushes, "resync" for an operator's manual
+	// resync, "schedule:{name}" for a scheduled run.
 	Origin     string    `json:"origin,omitempty"`
 	ReceivedAt time.Time `json:"received_at"`
 }
@@ -86,7 +87,7 @@ func NewPushTask(p Push) (*asynq.Task, error) {
 		return nil, fmt.Errorf("encode push payload: %w", err)
 	}
 	return asynq.NewTask(TypePush, b,
-		asynq.TaskID(PushTaskID(p.TenantID, p.MsgID)),
+		asynq.TaskID(p.TaskID()),
 		asynq.Queue(QueuePush),
 		asynq.Retention(PushRetention),
 		asynq.MaxRetry(25),
@@ -128,9 +129,12 @@ func ReportTaskID(syncTaskID string) string { return "report:" + syncTaskID }
 // PushResult is what the ksf:push handler writes as the task's result
 // (asynq ResultWriter), kept with the completed task for the audit trail.
 type PushResult struct {
-	Customers     int    `json:"customers"`      // customers the push resolved to
-	FannedOut     int    `json:"fanned_out"`     // sync tasks newly enqueued
-	AlreadyQueued int    `json:"already_queued"` // sync tasks that existed already (re-run fan-out)
-	AllCustomers  bool   `json:"all_customers"`  // the push named no customer: getCustomers was used
-	Kind          string `json:"kind"`           // ksf:statement or ksf:expense
+	Customers     int `json:"customers"`      // customers the push resolved to
+	FannedOut     int `json:"fanned_out"`     // sync tasks newly enqueued
+	AlreadyQueued int `json:"already_queued"` // sync tasks that existed already (re-run fan-out)
+	// Coalesced customers were not queued again: a job of another request for
+	// the same customer, kind and period was still waiting (see Coalescer).
+	Coalesced    int    `json:"coalesced,omitempty"`
+	AllCustomers bool   `json:"all_customers"` // the push named no customer: getCustomers was used
+	Kind         string `json:"kind"`          // ksf:statement or ksf:expense
 }
