@@ -110,8 +110,8 @@ func BuildExpense(in ExpenseInput, opt Options) (ExpenseResult, error) {
 	order := make([]int, len(in.Records))
 	for i := range in.Records {
 		r := &in.Records[i]
-		if err := requiredIdent("trade.voucher_no", r.AccountTradeNo, MaxField); err != nil {
-			return ExpenseResult{}, err
+		if r.AccountTradeNo == "" {
+			return ExpenseResult{}, newError(ErrInvalidInput, "trade.voucher_no", "trade.voucher_no is empty")
 		}
 		if r.OccurTime.IsZero() {
 			return ExpenseResult{}, newError(ErrInvalidInput, "record.occur_time", "record "+quote(r.AccountTradeNo)+" has no occur time")
@@ -121,9 +121,6 @@ func BuildExpense(in ExpenseInput, opt Options) (ExpenseResult, error) {
 		}
 		if r.FundFlow != "" && r.FundFlow != "0" && r.FundFlow != "1" {
 			return ExpenseResult{}, newError(ErrInvalidInput, "record.fund_flow", "record "+quote(r.AccountTradeNo)+" has fund_flow "+quote(r.FundFlow)+", not 0 or 1")
-		}
-		if err := ident("trade.exts.订单号", r.OrderNo, MaxField); err != nil {
-			return ExpenseResult{}, err
 		}
 		order[i] = i
 	}
@@ -179,10 +176,10 @@ func BuildExpense(in ExpenseInput, opt Options) (ExpenseResult, error) {
 		e[0] = statement.Ext{Key: extAmount, Value: v}
 		e[1] = statement.Ext{Key: extDirection, Value: dir}
 		e[2] = statement.Ext{Key: extPlatform, Value: platform}
-		e[3] = statement.Ext{Key: extOrderNo, Value: r.OrderNo}
+		e[3] = statement.Ext{Key: extOrderNo, Value: ShortenID(r.OrderNo, MaxField)}
 		ex.Trade[n] = statement.ExpenseTrade{
 			SerialNo:  strconv.Itoa(n + 1),
-			VoucherNo: r.AccountTradeNo,
+			VoucherNo: ShortenID(r.AccountTradeNo, MaxField),
 			TradeDate: string(r.OccurTime.In(tz.Shanghai).AppendFormat(buf[:0], dateTimeLayout)),
 			TradeType: tt,
 			Exts:      e,

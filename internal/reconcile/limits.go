@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -67,6 +69,37 @@ func ident(field, s string, limit int) error {
 		return tooLong(field, s, limit)
 	}
 	return nil
+}
+
+// shortHashLen is the hex digits of the hash in a shortened identifier.
+const shortHashLen = 12
+
+// ShortenID fits an identifier into limit characters without losing its
+// uniqueness: one that fits is returned as is; a longer one becomes its
+// first limit−13 characters, "~" and the first 12 hex digits of the SHA-256
+// of the whole value, e.g. a 40-digit order number 1234567890123456789…
+// → "1234567890123456789~3f9a0c51b2d4" (32 characters). The prefix keeps
+// it recognisable, the hash keeps two long values that share the prefix
+// apart. Invalid UTF-8 becomes U+FFFD first. limit must exceed 13.
+func ShortenID(s string, limit int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if len(s) <= limit || utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	var hx [shortHashLen]byte
+	hex.Encode(hx[:], sum[:shortHashLen/2])
+	keep, n := 0, 0
+	for i := range s {
+		if n == limit-shortHashLen-1 {
+			keep = i
+			break
+		}
+		n++
+	}
+	return s[:keep] + "~" + string(hx[:])
 }
 
 // requiredIdent is ident for a value that must not be empty.

@@ -47,14 +47,21 @@ func expenseRecord(b wdt.Bill) reconcile.ExpenseRecord {
 	if _, ok := b.Raw["account_amount"]; !ok {
 		amount = b.Amount // 流水金额
 	}
+	flow := "" // unknown: reconcile takes the amount's sign
+	switch b.Direction() {
+	case wdt.DirectionIn:
+		flow = "0"
+	case wdt.DirectionOut:
+		flow = "1"
+	}
 	return reconcile.ExpenseRecord{
 		Platform:       string(b.Platform),
 		PlatformName:   b.Platform.Name(),
 		AccountTradeNo: b.AccountTradeNo,
-		OccurTime:      b.OccurTime,
+		OccurTime:      b.Time(), // occur_time, else create_time, else event_day
 		Description:    first(b.AccountBillDesc, b.Description, b.BizTypeDesc),
 		Amount:         amount,
-		FundFlow:       b.FundFlow,
+		FundFlow:       flow, // fund_flow, else fund_flow_desc, else income_out_direction
 		OrderNo:        first(b.OrderID, b.ShopOrderID, b.PlatOrderNo),
 	}
 }

@@ -173,6 +173,10 @@ func (c *Client) platformBills(ctx context.Context, base map[string]string, p Pl
 		if pg.next == "" {
 			return nil
 		}
+		if len(pg.bills) == 0 && (pg.next == next || seen[pg.next]) {
+			// An empty page that only echoes a cursor is the end, not a loop.
+			return nil
+		}
 		if seen[pg.next] {
 			// A cursor that comes back would page forever.
 			return &upstream.Error{Vendor: Vendor, Op: Method, Permanent: true,
