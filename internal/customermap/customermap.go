@@ -42,7 +42,6 @@ const ColumnWDTPlatforms = "wdt_platforms"
 // joins shop codes with '#').
 const Sep = "#"
 
-
 // Entry is the ids of one customer, every one filled in (identity where the
 // file leaves it open).
 type Entry struct {
