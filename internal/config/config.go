@@ -104,6 +104,10 @@ type Config struct {
 	CustomerMap string
 	// WorkerConcurrency (KSF_WORKER_CONCURRENCY) is the worker's goroutines. Default 10.
 	WorkerConcurrency int
+
+	// Mapping is the statement mapping's choices and the save policy
+	// (KSF_OMS_*_TYPES, KSF_RETURN_MARKERS, …; mapping.go).
+	Mapping Mapping
 }
 
 // Redis says where the queues live. Both fields empty = embedded Redis (demo).
@@ -142,6 +146,8 @@ type Tenant struct {
 	WaiqinOpenID  string   `yaml:"waiqin_openid"`
 	WaiqinAppKey  Secret   `yaml:"waiqin_appkey"`
 	CustomerMap   string   `yaml:"customer_map"`
+	// The statement mapping and save policy of this tenant (mapping.go).
+	Mapping `yaml:",inline"`
 }
 
 // Waiqin is the 勤策 openapi (calls made by the worker).
@@ -170,6 +176,12 @@ type JDY struct {
 	AppSecret    Secret  // KSF_JDY_APP_SECRET
 	Domain       string  // KSF_JDY_DOMAIN (X-GW-Router-Addr)
 	RPS          float64 // KSF_JDY_RPS, default 8; 0 = no limit
+	// TokenErrcodes (KSF_JDY_TOKEN_ERRCODES) mean "app-token expired": the
+	// token is refreshed once; nil = the client's defaults.
+	TokenErrcodes []int64
+	// TransientErrcodes (KSF_JDY_TRANSIENT_ERRCODES) are retried later;
+	// nil = the client's defaults.
+	TransientErrcodes []int64
 }
 
 // WDT is 旺店通慧经营 via 奇门.
@@ -382,6 +394,9 @@ func (c *Config) Summary() map[string]any {
 		"customer_map":        c.CustomerMap,
 		"worker_concurrency":  c.WorkerConcurrency,
 		"demo_embedded_redis": c.Demo(),
+	}
+	for k, v := range c.mappingSummary() {
+		m[k] = v
 	}
 	return m
 }
