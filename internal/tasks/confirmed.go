@@ -65,7 +65,7 @@ func (e *confirmedError) Is(target error) bool {
 
 // ZhReason is what 勤策 users read.
 func (e *confirmedError) ZhReason() string {
-	return Truncate("该客户本期对账单已在勤策中"+e.held.Status+"(单号"+e.held.Number+"),已保留未覆盖;如需重建,请先在勤策中撤销确认后重新同步", maxReason)
+	return Truncate("该客户本期对账单在勤策中的状态为“"+e.held.Status+"”(单号"+e.held.Number+"),已保留未覆盖;如需重建,请先在勤策中撤销确认后重新同步", maxReason)
 }
 
 // confirmed asks 勤策 whether it holds a statement of s's customer for s's
