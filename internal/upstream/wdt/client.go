@@ -129,7 +129,8 @@ type BillQuery struct {
 }
 
 // Bills calls fn with every record matching q, page after page (following
-// nextRequestId until it is empty or "false"), platform after platform.
+// nextRequestId until it is empty or "false", or an empty page echoes the
+// cursor it was asked with), platform after platform.
 // It stops at fn's first error and returns it as is. Failures of the
 // vendor are *upstream.Error (Vendor "wdt") classified permanent or
 // transient; a cancelled ctx returns ctx.Err(). Records already passed to
