@@ -40,6 +40,9 @@ type Options struct {
 	RedisURL      string        // empty = an in-process miniredis
 	Timeout       time.Duration // for every statement to be saved after the last push
 	Log           io.Writer     // the receiver's and the worker's JSON log; nil = discarded
+	// ConfirmedPolicy is KSF_CONFIRMED_POLICY: "" or keep (one
+	// queryStatement before every save), overwrite (no query).
+	ConfirmedPolicy string
 }
 
 // Result of a load run. Latencies are from a push's 200 to the moment the
@@ -57,6 +60,11 @@ type Result struct {
 	// first save to the last.
 	Window, Steady time.Duration
 	FirstFailure   string
+	// Queries and Saves are the 勤策 fake's queryStatement and saveStatement
+	// calls: every job asks whether the customer confirmed the statement
+	// before it saves (KSF_CONFIRMED_POLICY=keep), and both count against
+	// KSF_WAIQIN_RPS.
+	Queries, Saves int
 }
 
 // Rate is saves per second over Window.
@@ -79,8 +87,12 @@ func (r Result) String() string {
 		rps = strconv.FormatFloat(o.WaiqinRPS, 'f', -1, 64) + "/s"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "redis %s, %d pushes × %d customers (%d bills each), interval %v, vendor latency %v, KSF_WAIQIN_RPS %s, concurrency %d\n",
-		r.Redis, o.N, o.Customers, o.Bills, o.Interval, o.VendorLatency, rps, o.Concurrency)
+	policy := o.ConfirmedPolicy
+	if policy == "" {
+		policy = "keep"
+	}
+	fmt.Fprintf(&b, "redis %s, %d pushes × %d customers (%d bills each), interval %v, vendor latency %v, KSF_WAIQIN_RPS %s, concurrency %d, KSF_CONFIRMED_POLICY %s\n",
+		r.Redis, o.N, o.Customers, o.Bills, o.Interval, o.VendorLatency, rps, o.Concurrency, policy)
 	fmt.Fprintf(&b, "statements %d: saved %d, failed %d\n", r.Statements, r.Saved, r.Failed)
 	fmt.Fprintf(&b, "push 200 → statement saved: p50 %s  p90 %s  p99 %s  max %s\n", ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max))
 	fmt.Fprintf(&b, "saves/s: %.2f over %.2fs (first push → last save), %.2f over %.2fs (first → last save)",
@@ -88,6 +100,10 @@ func (r Result) String() string {
 	if o.WaiqinRPS > 0 {
 		fmt.Fprintf(&b, "\nratio to KSF_WAIQIN_RPS: %.1f %% (first push → last save), %.1f %% (first → last save)",
 			100*r.Rate()/o.WaiqinRPS, 100*r.SteadyRate()/o.WaiqinRPS)
+	}
+	if r.Saved > 0 {
+		fmt.Fprintf(&b, "\n勤策 calls: %d queryStatement + %d saveStatement = %.2f per saved statement",
+			r.Queries, r.Saves, float64(r.Queries+r.Saves)/float64(r.Saved))
 	}
 	if r.FirstFailure != "" {
 		b.WriteString("\nfirst failure: " + r.FirstFailure)
@@ -164,6 +180,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		"KSF_OMS_BASE_URL=" + v.omsSrv.URL, "KSF_OMS_FLAG=" + omsFlag, "KSF_OMS_TOKEN=" + omsToken, "KSF_OMS_RPS=0",
 		"KSF_WAIQIN_BASE_URL=" + v.waiqSrv.URL, "KSF_WAIQIN_OPENID=" + waiqinOpenID, "KSF_WAIQIN_APPKEY=" + waiqinAppKey,
 		"KSF_WAIQIN_RPS=" + strconv.FormatFloat(o.WaiqinRPS, 'f', -1, 64),
+	}
+	if o.ConfirmedPolicy != "" {
+		env = append(env, "KSF_CONFIRMED_POLICY="+o.ConfirmedPolicy)
 	}
 	cfg, err := config.Load(env, func(string) ([]byte, error) { return nil, errors.New("no config file") })
 	if err != nil {
@@ -243,6 +262,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if res.Saved > 0 {
 		res.Window, res.Steady = last.Sub(answered[0]), last.Sub(first)
 	}
+	res.Queries, res.Saves = v.waiqin.Calls("queryStatement"), v.waiqin.Calls("saveStatement")
 	if got := len(v.waiqin.Statements()); got != res.Saved {
 		return res, fmt.Errorf("the 勤策 fake holds %d statements, %d were recorded", got, res.Saved)
 	}

@@ -49,7 +49,11 @@ func TestRunSavesEveryStatement(t *testing.T) {
 		t.Errorf("figures %+v", res)
 	}
 	out := res.String()
-	for _, want := range []string{"saved 6, failed 0", "p50 ", "p99 ", "saves/s: ", "ratio to KSF_WAIQIN_RPS"} {
+	// Each job asks 勤策 once (no statement yet: one empty page) before it saves.
+	if res.Queries != 6 || res.Saves != 6 {
+		t.Errorf("勤策 calls: %d queries, %d saves; want 6 and 6", res.Queries, res.Saves)
+	}
+	for _, want := range []string{"saved 6, failed 0", "p50 ", "p99 ", "saves/s: ", "ratio to KSF_WAIQIN_RPS", "6 queryStatement + 6 saveStatement = 2.00 per saved statement"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}

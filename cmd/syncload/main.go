@@ -9,6 +9,7 @@
 //	syncload -n 100 -customers 3 -interval 100ms                     # latency, immediate fakes
 //	syncload -n 200 -customers 4 -vendor-latency 50ms -waiqin-rps 20 -concurrency 20
 //	syncload -redis redis://127.0.0.1:6379/9 …                       # the real Redis (an empty database)
+//	syncload … -confirmed-policy overwrite                           # without the queryStatement before each save
 //
 // With -mem it instead builds and saves one statement of 50,000 trade and
 // detail lines through the worker's handler (source.OMSGoods, reconcile, the
@@ -44,6 +45,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		latency     = fs.Duration("vendor-latency", 0, "added to every answer of the OMS and 勤策 fakes")
 		waiqinRPS   = fs.Float64("waiqin-rps", 0, "KSF_WAIQIN_RPS (0 = no limit)")
 		concurrency = fs.Int("concurrency", 10, "KSF_WORKER_CONCURRENCY")
+		policy      = fs.String("confirmed-policy", "keep", "KSF_CONFIRMED_POLICY: keep (a queryStatement before every save) or overwrite")
 		redisURL    = fs.String("redis", "", "Redis URL (an empty database); empty = an in-process miniredis")
 		timeout     = fs.Duration("timeout", 10*time.Minute, "for every statement to be saved after the last push")
 		logPath     = fs.String("log", "", "write the receiver's and the worker's JSON log to this file (default: discarded)")
@@ -88,7 +90,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	res, err := Run(ctx, Options{N: *n, Customers: *customers, Bills: *bills, Interval: *interval, VendorLatency: *latency,
-		WaiqinRPS: *waiqinRPS, Concurrency: *concurrency, RedisURL: *redisURL, Timeout: *timeout, Log: logw})
+		WaiqinRPS: *waiqinRPS, Concurrency: *concurrency, RedisURL: *redisURL, Timeout: *timeout, Log: logw, ConfirmedPolicy: *policy})
 	if err != nil {
 		fmt.Fprintln(stderr, "syncload:", err)
 		return 1

@@ -128,6 +128,9 @@ type Config struct {
 	// envSchedule is the KSF_SCHEDULE_* schedule as set (Cron "" = none).
 	envSchedule   schedule.Spec
 	fileSchedules []schedule.Spec // top-level schedules: of the file
+	// Mapping is the statement mapping's choices and the save policy
+	// (KSF_OMS_*_TYPES, KSF_RETURN_MARKERS, …; mapping.go).
+	Mapping Mapping
 }
 
 // Redis says where the queues live. Both fields empty = embedded Redis (demo).
@@ -168,6 +171,8 @@ type Tenant struct {
 	CustomerMap   string   `yaml:"customer_map"`
 	// Schedules are the tenant's scheduled runs (docs/schedules.md).
 	Schedules []schedule.Spec `yaml:"schedules"`
+	// The statement mapping and save policy of this tenant (mapping.go).
+	Mapping `yaml:",inline"`
 }
 
 // Waiqin is the 勤策 openapi (calls made by the worker).
@@ -196,6 +201,12 @@ type JDY struct {
 	AppSecret    Secret  // KSF_JDY_APP_SECRET
 	Domain       string  // KSF_JDY_DOMAIN (X-GW-Router-Addr)
 	RPS          float64 // KSF_JDY_RPS, default 8; 0 = no limit
+	// TokenErrcodes (KSF_JDY_TOKEN_ERRCODES) mean "app-token expired": the
+	// token is refreshed once; nil = the client's defaults.
+	TokenErrcodes []int64
+	// TransientErrcodes (KSF_JDY_TRANSIENT_ERRCODES) are retried later;
+	// nil = the client's defaults.
+	TransientErrcodes []int64
 }
 
 // WDT is 旺店通慧经营 via 奇门.
@@ -413,6 +424,9 @@ func (c *Config) Summary() map[string]any {
 		"schedules":           c.scheduleKeys(),
 		"scheduler":           c.Scheduler,
 		"schedule_catchup":    c.ScheduleCatchUp.String(),
+	}
+	for k, v := range c.mappingSummary() {
+		m[k] = v
 	}
 	return m
 }

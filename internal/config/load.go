@@ -243,6 +243,7 @@ func (c *Config) check() []error {
 		}
 	}
 	errs = append(errs, c.parseSchedules()...)
+	errs = append(errs, c.checkMappings()...)
 	if len(errs) > 0 {
 		return errs
 	}

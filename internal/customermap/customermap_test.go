@@ -30,10 +30,10 @@ func TestLoadRealFile(t *testing.T) {
 		code string
 		want customermap.Entry
 	}{
-		{"C001", customermap.Entry{"C001", "SHOP-BJ-01", "ACC-10001", "1188427222868837376", "WDT-BJ-01"}},
-		{"C002", customermap.Entry{"C002", "SHOP-SH-02", "C002", "1188427222868837377", "C002"}},
+		{"C001", customermap.Entry{"C001", "SHOP-BJ-01", "ACC-10001", "1188427222868837376", "WDT-BJ-01", ""}},
+		{"C002", customermap.Entry{"C002", "SHOP-SH-02", "C002", "1188427222868837377", "C002", ""}},
 		{"C 003", identity("C 003")},
-		{"C004", customermap.Entry{"C004", "SHOP-GZ-04", "ACC-10004", "C004", "WDT-GZ-04"}},
+		{"C004", customermap.Entry{"C004", "SHOP-GZ-04", "ACC-10004", "C004", "WDT-GZ-04", ""}},
 		{"C999", identity("C999")},
 	}
 	for _, tt := range tests {
@@ -77,7 +77,9 @@ func TestParseErrors(t *testing.T) {
 		{"empty file", "", customermap.ErrHeader, 1, 0, "line 1: header"},
 		{"wrong header", "code,shop\nc1,s1\n", customermap.ErrHeader, 1, 0, `got "code,shop"`},
 		{"reordered header", "customer_code,oms_account_id,oms_shop_code,jdy_customer_id,wdt_shop_no\n", customermap.ErrHeader, 1, 0, "header must be exactly"},
-		{"extra header column", strings.TrimSuffix(header, "\n") + ",note\n", customermap.ErrHeader, 1, 0, "note"},
+		{"short header", "customer_code,oms_shop_code,oms_account_id\n", customermap.ErrHeader, 1, 0, "header must be exactly"},
+		{"empty shop between #", header + "c1,S1##S2,a1,j1,w1\n", customermap.ErrCell, 2, 2, "empty code"},
+		{"bad platform", strings.TrimSuffix(header, "\n") + ",wdt_platforms\nc1,s1,a1,j1,w1,9969#alipay\n", customermap.ErrCell, 2, 6, "alipay"},
 		{"uppercase header", strings.ToUpper(header), customermap.ErrHeader, 1, 0, "CUSTOMER_CODE"},
 		{"short line", header + "c1,s1,a1,j1,w1\nc2,s2\n", customermap.ErrColumns, 3, 3, "line 3, column 3 (oms_account_id): wrong number of cells: 2 cells, want 5"},
 		{"long line", header + "c1,s1,a1,j1,w1,x\n", customermap.ErrColumns, 2, 6, "line 2, column 6: wrong number"},
@@ -141,4 +143,57 @@ func Example() {
 	// SHOP-BJ-01 ACC-10001 1188427222868837376 C001
 	// C002
 	// customer map: line 3, column 1 (customer_code): duplicate customer_code: "C001" (first on line 2)
+}
+
+// TestUnlistedRefusedByDefault: a loaded map refuses a customer it does not
+// list unless told to use identity; the identity map (no file) never
+// refuses (issue 10, item 4).
+func TestUnlistedRefusedByDefault(t *testing.T) {
+	t.Parallel()
+	m, err := customermap.Load("testdata/customers.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Resolve("C999"); !errors.Is(err, customermap.ErrUnlisted) {
+		t.Fatalf("Resolve(C999) = %v, want ErrUnlisted", err)
+	}
+	if e, err := m.Resolve("C001"); err != nil || e.OMSShopCode != "SHOP-BJ-01" {
+		t.Fatalf("Resolve(C001) = %+v, %v", e, err)
+	}
+	if e, err := m.WithUnlisted(customermap.UnlistedIdentity).Resolve("C999"); err != nil || e != identity("C999") {
+		t.Fatalf("identity Resolve = %+v, %v", e, err)
+	}
+	var none *customermap.Map
+	if e, err := none.WithUnlisted(customermap.UnlistedRefuse).Resolve("C999"); err != nil || e != identity("C999") {
+		t.Fatalf("no map: %+v, %v", e, err)
+	}
+	for _, tt := range []struct {
+		in   string
+		want customermap.Unlisted
+		ok   bool
+	}{{"refuse", customermap.UnlistedRefuse, true}, {"identity", customermap.UnlistedIdentity, true}, {"guess", 0, false}} {
+		if got, err := customermap.ParseUnlisted(tt.in); (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("ParseUnlisted(%q) = %v, %v", tt.in, got, err)
+		}
+	}
+}
+
+// TestSeveralShopsAndPlatforms: '#' joins several shops; the optional
+// wdt_platforms column lists a customer's platforms; other extra columns
+// are ignored (issue 10, item 5).
+func TestSeveralShopsAndPlatforms(t *testing.T) {
+	t.Parallel()
+	m, err := customermap.Parse(strings.NewReader(header[:len(header)-1] + ",note,wdt_platforms\n" +
+		"c1,S1#S2,a1,,W1#W2,大客户,9969#9999\nc2,,,,,,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := m.Lookup("c1")
+	if strings.Join(e.OMSShopCodes(), ",") != "S1,S2" || strings.Join(e.WDTShopNos(), ",") != "W1,W2" ||
+		strings.Join(e.WDTPlatformCodes(), ",") != "9969,9999" {
+		t.Fatalf("c1 = %+v", e)
+	}
+	if e := m.Lookup("c2"); len(e.WDTPlatformCodes()) != 0 || strings.Join(e.OMSShopCodes(), ",") != "c2" {
+		t.Fatalf("c2 = %+v", e)
+	}
 }

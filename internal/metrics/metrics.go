@@ -59,12 +59,15 @@ const (
 	JobFailed    = "failed"    // permanent or retries exhausted
 	JobMalformed = "malformed" // unreadable payload
 	JobSkipped   = "skipped"   // nothing to do
+	// JobConfirmed: 勤策 holds the statement in a final state; kept and
+	// reported, not saved (KSF_CONFIRMED_POLICY=keep).
+	JobConfirmed = "confirmed"
 )
 
 var (
 	pushOutcomes   = []string{PushQueued, PushAlreadyQueued, PushBadRequest, PushUnauthorized, PushTooLarge, PushUnknownDataType, PushUnavailable, PushInternal}
 	digestReasons  = []string{DigestMissing, DigestMalformed, DigestMismatch, DigestBadTimestamp, DigestTooOld, DigestNoSecret, DigestUnknownTenant}
-	jobOutcomes    = []string{JobOK, JobRetry, JobFailed, JobMalformed, JobSkipped}
+	jobOutcomes    = []string{JobOK, JobRetry, JobFailed, JobMalformed, JobSkipped, JobConfirmed}
 	kinds          = []string{tasks.TypePush, tasks.TypeStatement, tasks.TypeExpense, tasks.TypeReport}
 	callOutcomes   = []string{upstream.OutcomeOK, upstream.OutcomePermanent, upstream.OutcomeTransient, upstream.OutcomeCanceled}
 	dataTypes      = []string{tasks.DataTypeStatement, tasks.DataTypeExpense}

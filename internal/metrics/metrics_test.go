@@ -147,6 +147,7 @@ func TestSeriesFollowEvents(t *testing.T) {
 	m.JobProcessed(tasks.TypePush, metrics.JobOK, time.Second)
 	m.JobProcessed(tasks.TypeStatement, metrics.JobRetry, time.Second)
 	m.JobProcessed(tasks.TypeStatement, metrics.JobFailed, 2*time.Second)
+	m.JobProcessed(tasks.TypeExpense, tasks.OutcomeConfirmed, time.Second)
 	m.JobProcessed("ksf:unknown", metrics.JobOK, time.Second)
 	m.ObserveCall("oms", "ar.getList", upstream.OutcomeOK, 100*time.Millisecond)
 	m.ObserveCall("oms", "ar.getList", upstream.OutcomeTransient, 200*time.Millisecond)
@@ -162,6 +163,7 @@ func TestSeriesFollowEvents(t *testing.T) {
 		want   float64
 	}{
 		{"ksf_pushes_total", []string{"data_type", "ksf_statement", "outcome", "queued"}, 2},
+		{"ksf_jobs_processed_total", []string{"kind", "ksf:expense", "outcome", "confirmed"}, 1},
 		{"ksf_pushes_total", []string{"data_type", "ksf_expense", "outcome", "already_queued"}, 1},
 		{"ksf_pushes_total", []string{"data_type", "other", "outcome", "other"}, 1},
 		{"ksf_push_duration_seconds", []string{"outcome", "queued"}, 2},

@@ -12,9 +12,13 @@
 //   - BuildExpenseFromOMS: the expense statement from OMS transactions.
 //
 // Every value written fits the spec's VARCHAR sizes: human text is shortened
-// with "…", identifiers and numbers are never cut; a value that cannot be
-// represented makes the build fail with an *Error wrapping ErrUnrepresentable.
-// All *Error values also match retry.ErrPermanent: the same records can
-// never build, so the worker reports them to 勤策 at once instead of retrying.
+// with "…"; numbers and the identifiers of goods statements are never cut —
+// a value that cannot be represented makes the build fail with an *Error
+// wrapping ErrUnrepresentable — while over-long 旺店通 identifiers (an ext
+// value or voucher_no) are shortened uniquely by ShortenID. Same-second
+// account transactions are ordered by the balance chain (txOrder). All
+// *Error values match retry.ErrPermanent: the same records can never build,
+// so the worker reports them to 勤策 at once (in Chinese: Error.Zh) instead
+// of retrying.
 // docs/statement-mapping.md documents the mapping field by field.
 package reconcile

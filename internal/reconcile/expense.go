@@ -110,20 +110,19 @@ func BuildExpense(in ExpenseInput, opt Options) (ExpenseResult, error) {
 	order := make([]int, len(in.Records))
 	for i := range in.Records {
 		r := &in.Records[i]
-		if err := requiredIdent("trade.voucher_no", r.AccountTradeNo, MaxField); err != nil {
-			return ExpenseResult{}, err
+		if r.AccountTradeNo == "" {
+			return ExpenseResult{}, newError(ErrInvalidInput, "trade.voucher_no", "trade.voucher_no is empty", "有记录缺少动账流水号,请在来源系统中核对")
 		}
 		if r.OccurTime.IsZero() {
-			return ExpenseResult{}, newError(ErrInvalidInput, "record.occur_time", "record "+quote(r.AccountTradeNo)+" has no occur time")
+			return ExpenseResult{}, newError(ErrInvalidInput, "record.occur_time", "record "+quote(r.AccountTradeNo)+" has no occur time",
+				"记录"+quote(r.AccountTradeNo)+"没有动账时间,请在来源系统中补全")
 		}
 		if err := number("record", r.AccountTradeNo, "amount", r.Amount); err != nil {
 			return ExpenseResult{}, err
 		}
 		if r.FundFlow != "" && r.FundFlow != "0" && r.FundFlow != "1" {
-			return ExpenseResult{}, newError(ErrInvalidInput, "record.fund_flow", "record "+quote(r.AccountTradeNo)+" has fund_flow "+quote(r.FundFlow)+", not 0 or 1")
-		}
-		if err := ident("trade.exts.订单号", r.OrderNo, MaxField); err != nil {
-			return ExpenseResult{}, err
+			return ExpenseResult{}, newError(ErrInvalidInput, "record.fund_flow", "record "+quote(r.AccountTradeNo)+" has fund_flow "+quote(r.FundFlow)+", not 0 or 1",
+				"记录"+quote(r.AccountTradeNo)+"的动账方向"+quote(r.FundFlow)+"无法识别,请在来源系统中核对")
 		}
 		order[i] = i
 	}
@@ -179,10 +178,10 @@ func BuildExpense(in ExpenseInput, opt Options) (ExpenseResult, error) {
 		e[0] = statement.Ext{Key: extAmount, Value: v}
 		e[1] = statement.Ext{Key: extDirection, Value: dir}
 		e[2] = statement.Ext{Key: extPlatform, Value: platform}
-		e[3] = statement.Ext{Key: extOrderNo, Value: r.OrderNo}
+		e[3] = statement.Ext{Key: extOrderNo, Value: ShortenID(r.OrderNo, MaxField)}
 		ex.Trade[n] = statement.ExpenseTrade{
 			SerialNo:  strconv.Itoa(n + 1),
-			VoucherNo: r.AccountTradeNo,
+			VoucherNo: ShortenID(r.AccountTradeNo, MaxField),
 			TradeDate: string(r.OccurTime.In(tz.Shanghai).AppendFormat(buf[:0], dateTimeLayout)),
 			TradeType: tt,
 			Exts:      e,
@@ -198,7 +197,8 @@ func BuildExpense(in ExpenseInput, opt Options) (ExpenseResult, error) {
 // BuildExpenseFromOMS builds the expense statement from OMS account
 // transactions (KSF_EXPENSE_SOURCE=oms; DESIGN.md leaves this mapping open,
 // see docs/statement-mapping.md): one trade per transaction in time order
-// (ties: trans_id, then input order) with voucher_no = trans_id, trade_date
+// (ties: the balance chain, then input order; see txOrder), SkipTypes left
+// out, with voucher_no = trans_id, trade_date
 // = trans_time, trade_type = remark (收入/支出 when empty), and the amount,
 // direction and balance after it as exts; the statement exts carry the
 // totals in (income) and out (expense).
@@ -207,11 +207,11 @@ func BuildExpenseFromOMS(in OMSExpenseInput, opt Options) (ExpenseResult, error)
 	if err != nil {
 		return ExpenseResult{}, err
 	}
+	in.Transactions = o.kept(in.Transactions)
 	ex, err := expenseHead(&o, in.TenantID, in.CustomerCode, in.Period, len(in.Transactions))
 	if err != nil {
 		return ExpenseResult{}, err
 	}
-	order := make([]int, len(in.Transactions))
 	for i := range in.Transactions {
 		t := &in.Transactions[i]
 		if err := checkTransaction(&o, t); err != nil {
@@ -220,9 +220,8 @@ func BuildExpenseFromOMS(in OMSExpenseInput, opt Options) (ExpenseResult, error)
 		if err := ident("trade.voucher_no", t.ID, MaxField); err != nil {
 			return ExpenseResult{}, err
 		}
-		order[i] = i
 	}
-	slices.SortFunc(order, func(i, j int) int { return compareTx(in.Transactions, i, j) })
+	order := txOrder(&o, in.Transactions)
 
 	res := ExpenseResult{}
 	exts := make([]statement.Ext, 3*len(order))

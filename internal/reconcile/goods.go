@@ -94,12 +94,15 @@ type goodsEntry struct {
 	payment bool // bills sort before payments at the same time
 	voucher string
 	idx     int // into Bills or Transactions
+	rank    int // a payment's place in the balance chain (txOrder)
 }
 
 // BuildGoods builds the goods statement from OMS records as DESIGN.md says:
 // one trade per AR bill and per payment in date order (ties: bills before
-// payments, then voucher number, then input order), detail rows from the
-// bill items, totals, balances and the 对账差异 ext.
+// payments; bills by voucher number, then input order; payments in the
+// balance chain's order, see txOrder), detail rows from the bill items,
+// totals, balances and the 对账差异 ext. Transactions of SkipTypes are left
+// out.
 func BuildGoods(in GoodsInput, opt Options) (Result, error) {
 	o, err := opt.withDefaults()
 	if err != nil {
@@ -115,9 +118,19 @@ func BuildGoods(in GoodsInput, opt Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	// Skipped types take no part; the rest are checked and chained.
+	in.Transactions = o.kept(in.Transactions)
+	if t := in.NextTransaction; t != nil && o.Skips(t.Type) {
+		in.NextTransaction = nil
+	}
 	nPay, err := checkTransactions(&o, in.Transactions)
 	if err != nil {
 		return Result{}, err
+	}
+	txOrd := txOrder(&o, in.Transactions)
+	rank := make([]int, len(in.Transactions))
+	for r, i := range txOrd {
+		rank[i] = r
 	}
 	if len(in.Bills)+nPay > 0 {
 		if err := ident("trade.customer_code", in.CustomerCode, MaxField); err != nil {
@@ -133,7 +146,7 @@ func BuildGoods(in GoodsInput, opt Options) (Result, error) {
 	for i := range in.Transactions {
 		t := &in.Transactions[i]
 		if o.direction(t.Type) > 0 {
-			entries = append(entries, goodsEntry{t: t.Time, payment: true, voucher: t.ID, idx: i})
+			entries = append(entries, goodsEntry{t: t.Time, payment: true, voucher: t.ID, idx: i, rank: rank[i]})
 		}
 	}
 	slices.SortFunc(entries, compareGoods)
@@ -221,7 +234,7 @@ func BuildGoods(in GoodsInput, opt Options) (Result, error) {
 		}
 	}
 
-	if tot.BeginBalance, tot.EndBalance, err = balances(&o, in); err != nil {
+	if tot.BeginBalance, tot.EndBalance, err = balances(&o, in, txOrd); err != nil {
 		return Result{}, err
 	}
 	res := Result{Totals: tot}
@@ -252,6 +265,9 @@ func compareGoods(a, b goodsEntry) int {
 			return 1
 		}
 		return -1
+	}
+	if a.payment {
+		return a.rank - b.rank
 	}
 	if a.voucher != b.voucher {
 		if a.voucher < b.voucher {
@@ -291,7 +307,7 @@ func checkBills(bills []Bill) (int, error) {
 			return 0, err
 		}
 		if b.Time.IsZero() {
-			return 0, newError(ErrInvalidInput, "bill.time", "bill "+quote(b.BillBN)+" has no time")
+			return 0, newError(ErrInvalidInput, "bill.time", "bill "+quote(b.BillBN)+" has no time", "单据"+quote(b.BillBN)+"没有日期,请在来源系统中补全")
 		}
 		if err := number("bill", b.BillBN, "amount", b.Amount); err != nil {
 			return 0, err
@@ -334,13 +350,14 @@ func checkTransactions(o *Options, txs []Transaction) (int, error) {
 
 func checkTransaction(o *Options, t *Transaction) error {
 	if t.ID == "" {
-		return newError(ErrInvalidInput, "transaction.id", "a transaction has no id")
+		return newError(ErrInvalidInput, "transaction.id", "a transaction has no id", "有账户流水缺少流水号,请在来源系统中核对")
 	}
 	if t.Time.IsZero() {
-		return newError(ErrInvalidInput, "transaction.time", "transaction "+quote(t.ID)+" has no time")
+		return newError(ErrInvalidInput, "transaction.time", "transaction "+quote(t.ID)+" has no time", "流水"+quote(t.ID)+"没有交易时间,请在来源系统中补全")
 	}
 	if o.direction(t.Type) == 0 {
-		return newError(ErrInvalidInput, "transaction.type", "transaction "+quote(t.ID)+" has type "+quote(t.Type)+", neither income nor expense")
+		return newError(ErrInvalidInput, "transaction.type", "transaction "+quote(t.ID)+" type "+quote(t.Type)+" unmapped: add it to KSF_OMS_INCOME_TYPES, …",
+			"流水"+quote(t.ID)+"的类型"+quote(t.Type)+"未配置,请管理员加入KSF_OMS_INCOME_TYPES、EXPENSE_TYPES或SKIP_TYPES")
 	}
 	if err := number("transaction", t.ID, "amount", t.Amount); err != nil {
 		return err
@@ -358,19 +375,11 @@ func before(o *Options, t *Transaction) decimal.Decimal {
 }
 
 // balances finds begin_balance and zqmye: before the first and after the
-// last transaction of the period; without one, the balance before the next
-// transaction, or else the current balance.
-func balances(o *Options, in GoodsInput) (begin, end decimal.Decimal, err error) {
-	if len(in.Transactions) > 0 {
-		first, last := 0, 0
-		for i := 1; i < len(in.Transactions); i++ {
-			if compareTx(in.Transactions, i, first) < 0 {
-				first = i
-			}
-			if compareTx(in.Transactions, i, last) > 0 {
-				last = i
-			}
-		}
+// last transaction of the period in txOrder's order; without one, the
+// balance before the next transaction, or else the current balance.
+func balances(o *Options, in GoodsInput, order []int) (begin, end decimal.Decimal, err error) {
+	if len(order) > 0 {
+		first, last := order[0], order[len(order)-1]
 		return before(o, &in.Transactions[first]), in.Transactions[last].Balance, nil
 	}
 	if t := in.NextTransaction; t != nil {
@@ -386,20 +395,6 @@ func balances(o *Options, in GoodsInput) (begin, end decimal.Decimal, err error)
 		}
 		return *c, *c, nil
 	}
-	return begin, end, newError(ErrInvalidInput, "begin_balance", "no balance: no transaction since the start and no current balance")
-}
-
-// compareTx orders transactions by time, then id, then input order.
-func compareTx(txs []Transaction, i, j int) int {
-	a, b := &txs[i], &txs[j]
-	if c := a.Time.Compare(b.Time); c != 0 {
-		return c
-	}
-	if a.ID != b.ID {
-		if a.ID < b.ID {
-			return -1
-		}
-		return 1
-	}
-	return i - j
+	return begin, end, newError(ErrInvalidInput, "begin_balance", "no balance: no transaction since the start and no current balance",
+		"查不到期初余额:期间起至今没有流水,也没有当前余额,请核对客户映射中的账户")
 }

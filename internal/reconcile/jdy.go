@@ -57,7 +57,7 @@ func BuildGoodsFromJDY(in JDYInput, opt Options) (Result, error) {
 		return Result{}, err
 	}
 	if in.Today.IsZero() {
-		return Result{}, newError(ErrInvalidInput, "today", "today's date is not set")
+		return Result{}, newError(ErrInvalidInput, "today", "today's date is not set", "内部错误:未设置当天日期,请联系ksfsync管理员")
 	}
 	b := &in.Business
 	for _, f := range []struct {
@@ -88,7 +88,8 @@ func BuildGoodsFromJDY(in JDYInput, opt Options) (Result, error) {
 			which = "the whole of "
 		}
 		return Result{}, newError(ErrPeriodNotServed, "period", "period "+in.Period.StartDate()+".."+in.Period.EndDate()+
-			" not served by jdy: only "+which+cur.Format("2006-01")+" or "+last.Format("2006-01"))
+			" not served by jdy: only "+which+cur.Format("2006-01")+" or "+last.Format("2006-01"),
+			"只提供"+cur.Format("2006-01")+"和"+last.Format("2006-01")+"的月度汇总,请选择这两个月内的日期重新同步")
 	}
 
 	st := statement.Statement{

@@ -1,6 +1,8 @@
 package reconcile
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -61,7 +63,8 @@ func text(s string) string {
 // as is or not at all, since a cut identifier would point at another record.
 func ident(field, s string, limit int) error {
 	if !utf8.ValidString(s) {
-		return newError(ErrUnrepresentable, field, field+" "+quote(strings.ToValidUTF8(s, "\uFFFD"))+" is not valid UTF-8")
+		q := quote(strings.ToValidUTF8(s, "\uFFFD"))
+		return newError(ErrUnrepresentable, field, field+" "+q+" is not valid UTF-8", zhField(field)+q+"含有无效字符,请在来源系统中修改")
 	}
 	if len(s) > limit && utf8.RuneCountInString(s) > limit {
 		return tooLong(field, s, limit)
@@ -69,10 +72,41 @@ func ident(field, s string, limit int) error {
 	return nil
 }
 
+// shortHashLen is the hex digits of the hash in a shortened identifier.
+const shortHashLen = 12
+
+// ShortenID fits an identifier into limit characters without losing its
+// uniqueness: one that fits is returned as is; a longer one becomes its
+// first limit−13 characters, "~" and the first 12 hex digits of the SHA-256
+// of the whole value, e.g. a 40-digit order number 1234567890123456789…
+// → "1234567890123456789~3f9a0c51b2d4" (32 characters). The prefix keeps
+// it recognisable, the hash keeps two long values that share the prefix
+// apart. Invalid UTF-8 becomes U+FFFD first. limit must exceed 13.
+func ShortenID(s string, limit int) string {
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if len(s) <= limit || utf8.RuneCountInString(s) <= limit {
+		return s
+	}
+	sum := sha256.Sum256([]byte(s))
+	var hx [shortHashLen]byte
+	hex.Encode(hx[:], sum[:shortHashLen/2])
+	keep, n := 0, 0
+	for i := range s {
+		if n == limit-shortHashLen-1 {
+			keep = i
+			break
+		}
+		n++
+	}
+	return s[:keep] + "~" + string(hx[:])
+}
+
 // requiredIdent is ident for a value that must not be empty.
 func requiredIdent(field, s string, limit int) error {
 	if s == "" {
-		return newError(ErrInvalidInput, field, field+" is empty")
+		return newError(ErrInvalidInput, field, field+" is empty", zhField(field)+"为空,请在来源系统中补全")
 	}
 	return ident(field, s, limit)
 }
@@ -81,12 +115,12 @@ func requiredIdent(field, s string, limit int) error {
 // add and write. record and id name it in the error reason ("bill", "B1",
 // "amount"); the reason is only built on failure.
 func number(record, id, name string, d decimal.Decimal) error {
-	kind, what := error(nil), ""
+	kind, what, zh := error(nil), "", ""
 	if e := d.Exponent(); e > maxExponent || e < minExponent {
-		kind, what = ErrInvalidInput, " is out of range"
+		kind, what, zh = ErrInvalidInput, " is out of range", "超出范围"
 	} else if !d.IsZero() && d.NumDigits()+int(e) > maxIntDigits {
 		// n digits times 10^e is below 10^(n+e) and at least 10^(n+e-1).
-		kind, what = ErrUnrepresentable, " is too large for 勤策"
+		kind, what, zh = ErrUnrepresentable, " is too large for 勤策", "超出勤策能保存的位数"
 	} else {
 		return nil
 	}
@@ -94,7 +128,8 @@ func number(record, id, name string, d decimal.Decimal) error {
 	if kind == ErrUnrepresentable {
 		v = quote(d.String())
 	}
-	return newError(kind, record+"."+name, record+" "+quote(id)+" "+name+" "+v+what)
+	return newError(kind, record+"."+name, record+" "+quote(id)+" "+name+" "+v+what,
+		zhField(record)+quote(id)+"的"+zhField(name)+zh+",请在来源系统中核对")
 }
 
 // money writes an amount with exactly two decimals, rounded half away from

@@ -31,11 +31,16 @@ type Options struct {
 	// ReturnMarkers: an AR bill whose bill_type contains any of these is a
 	// return (退货), every other bill a sale. Default ["退"].
 	ReturnMarkers []string
-	// IncomeType and ExpenseType are the OMS trans_type values that add to
-	// and subtract from the account balance. Income transactions are the
-	// payments (缴款). Compared case-insensitively. Defaults "income" and
-	// "expense".
-	IncomeType, ExpenseType string
+	// IncomeTypes and ExpenseTypes are the OMS trans_type values that add
+	// to and subtract from the account balance (KSF_OMS_INCOME_TYPES,
+	// KSF_OMS_EXPENSE_TYPES). Income transactions are the payments (缴款).
+	// Compared case-insensitively. Defaults ["income"] and ["expense"].
+	IncomeTypes, ExpenseTypes []string
+	// SkipTypes are trans_type values left out of the statement entirely
+	// (KSF_OMS_SKIP_TYPES): no row, no total, no balance. Default none. A
+	// type in none of the three lists fails the statement, naming the type
+	// and these settings.
+	SkipTypes []string
 	// PaymentDesc is the trade_desc of a payment row. Default "缴款".
 	PaymentDesc string
 	// DifferenceKey is the statement ext that carries the reconciliation
@@ -60,24 +65,40 @@ type Options struct {
 func (o Options) Validate() error {
 	for _, p := range []struct{ name, v string }{{"GoodsPrefix", o.GoodsPrefix}, {"ExpensePrefix", o.ExpensePrefix}} {
 		if utf8.RuneCountInString(p.v) > MaxPrefix || strings.TrimFunc(p.v, isASCIIAlnum) != "" {
-			return newError(ErrInvalidInput, p.name, p.name+" must be at most 4 ASCII letters or digits")
+			return newError(ErrInvalidInput, p.name, p.name+" must be at most 4 ASCII letters or digits", zhConfig)
 		}
 	}
 	for _, f := range []struct{ name, v string }{{"PaymentDesc", o.PaymentDesc}, {"DifferenceKey", o.DifferenceKey}} {
 		if utf8.RuneCountInString(f.v) > MaxField || !utf8.ValidString(f.v) {
-			return newError(ErrInvalidInput, f.name, f.name+" must be valid text of at most 32 characters")
+			return newError(ErrInvalidInput, f.name, f.name+" must be valid text of at most 32 characters", zhConfig)
 		}
 	}
 	for _, m := range o.ReturnMarkers {
 		if m == "" {
-			return newError(ErrInvalidInput, "ReturnMarkers", "ReturnMarkers must not contain an empty marker")
+			return newError(ErrInvalidInput, "ReturnMarkers", "ReturnMarkers must not contain an empty marker", zhConfig)
+		}
+	}
+	seen := map[string]string{}
+	for _, l := range []struct {
+		name  string
+		types []string
+	}{{"IncomeTypes", o.IncomeTypes}, {"ExpenseTypes", o.ExpenseTypes}, {"SkipTypes", o.SkipTypes}} {
+		for _, t := range l.types {
+			k := strings.ToLower(strings.TrimSpace(t))
+			if k == "" {
+				return newError(ErrInvalidInput, l.name, l.name+" must not contain an empty type", zhConfig)
+			}
+			if other, dup := seen[k]; dup {
+				return newError(ErrInvalidInput, l.name, "type "+quote(t)+" is in both "+other+" and "+l.name, zhConfig)
+			}
+			seen[k] = l.name
 		}
 	}
 	if o.DifferenceTolerance.IsNegative() {
-		return newError(ErrInvalidInput, "DifferenceTolerance", "DifferenceTolerance must not be negative")
+		return newError(ErrInvalidInput, "DifferenceTolerance", "DifferenceTolerance must not be negative", zhConfig)
 	}
 	if o.TradeMonth < TradeMonthSingle || o.TradeMonth > TradeMonthOmit {
-		return newError(ErrInvalidInput, "TradeMonth", "TradeMonth is not a known mode")
+		return newError(ErrInvalidInput, "TradeMonth", "TradeMonth is not a known mode", zhConfig)
 	}
 	return nil
 }
@@ -98,15 +119,20 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	def(&o.GoodsPrefix, "HK")
 	def(&o.ExpensePrefix, "FY")
-	def(&o.IncomeType, "income")
-	def(&o.ExpenseType, "expense")
 	def(&o.PaymentDesc, "缴款")
 	def(&o.DifferenceKey, "对账差异")
 	if o.ReturnMarkers == nil {
 		o.ReturnMarkers = []string{"退"}
 	}
-	if strings.EqualFold(o.IncomeType, o.ExpenseType) {
-		return o, newError(ErrInvalidInput, "IncomeType", "IncomeType and ExpenseType must differ")
+	if len(o.IncomeTypes) == 0 {
+		o.IncomeTypes = []string{"income"}
+	}
+	if len(o.ExpenseTypes) == 0 {
+		o.ExpenseTypes = []string{"expense"}
+	}
+	// The defaults may collide with a configured list: check again.
+	if err := o.Validate(); err != nil {
+		return o, err
 	}
 	return o, nil
 }
@@ -133,13 +159,27 @@ func (o *Options) tradeMonth(p Period) string {
 	return ""
 }
 
-// direction is +1 for income, -1 for expense, 0 for another type.
+// direction is +1 for income, -1 for expense, 0 for another type (skipped
+// or unknown).
 func (o *Options) direction(transType string) int {
 	switch {
-	case strings.EqualFold(transType, o.IncomeType):
+	case has(o.IncomeTypes, transType):
 		return 1
-	case strings.EqualFold(transType, o.ExpenseType):
+	case has(o.ExpenseTypes, transType):
 		return -1
 	}
 	return 0
+}
+
+// Skips reports whether transactions of transType are left out (SkipTypes).
+func (o Options) Skips(transType string) bool { return has(o.SkipTypes, transType) }
+
+func has(types []string, t string) bool {
+	t = strings.TrimSpace(t)
+	for _, x := range types {
+		if strings.EqualFold(strings.TrimSpace(x), t) {
+			return true
+		}
+	}
+	return false
 }

@@ -12,6 +12,9 @@ import (
 
 const dateLayout = "2006-01-02"
 
+// zhPeriod is the Chinese reason of a bad period: 勤策 sent it.
+const zhPeriod = "对账日期范围无效(开始、结束日期须为yyyy-MM-dd且开始不晚于结束),请在勤策重新发起"
+
 // Period is a statement's date range, both days included. Only the calendar
 // date of Start and End in Asia/Shanghai counts; the time of day is ignored.
 // In JSON it is {"start":"yyyy-MM-dd","end":"yyyy-MM-dd"}.
@@ -23,11 +26,11 @@ type Period struct {
 func ParsePeriod(start, end string) (Period, error) {
 	s, err := time.ParseInLocation(dateLayout, start, tz.Shanghai)
 	if err != nil {
-		return Period{}, newError(ErrInvalidInput, "start_date", "start_date "+quote(start)+" is not a yyyy-MM-dd date")
+		return Period{}, newError(ErrInvalidInput, "start_date", "start_date "+quote(start)+" is not a yyyy-MM-dd date", zhPeriod)
 	}
 	e, err := time.ParseInLocation(dateLayout, end, tz.Shanghai)
 	if err != nil {
-		return Period{}, newError(ErrInvalidInput, "end_date", "end_date "+quote(end)+" is not a yyyy-MM-dd date")
+		return Period{}, newError(ErrInvalidInput, "end_date", "end_date "+quote(end)+" is not a yyyy-MM-dd date", zhPeriod)
 	}
 	p := Period{Start: s, End: e}
 	return p, p.Validate()
@@ -36,13 +39,13 @@ func ParsePeriod(start, end string) (Period, error) {
 // Validate checks that both dates are set and Start is not after End.
 func (p Period) Validate() error {
 	if p.Start.IsZero() || p.End.IsZero() {
-		return newError(ErrInvalidInput, "period", "period has no start or end date")
+		return newError(ErrInvalidInput, "period", "period has no start or end date", zhPeriod)
 	}
 	if y1, y2 := p.Start.In(tz.Shanghai).Year(), p.End.In(tz.Shanghai).Year(); y1 < 1000 || y2 > 9999 {
-		return newError(ErrInvalidInput, "period", "period years must have four digits")
+		return newError(ErrInvalidInput, "period", "period years must have four digits", zhPeriod)
 	}
 	if day(p.End).Before(day(p.Start)) {
-		return newError(ErrInvalidInput, "period", "start_date "+p.StartDate()+" is after end_date "+p.EndDate())
+		return newError(ErrInvalidInput, "period", "start_date "+p.StartDate()+" is after end_date "+p.EndDate(), zhPeriod)
 	}
 	return nil
 }

@@ -15,7 +15,9 @@ type JDYGoods struct {
 	Client  *jdy.Client
 	Maps    CustomerMaps
 	Options reconcile.Options
-	Now     func() time.Time // nil: time.Now
+	// TenantOptions replace Options for a tenant (its KSF_CONFIG block).
+	TenantOptions map[string]reconcile.Options
+	Now           func() time.Time // nil: time.Now
 }
 
 // Build implements tasks.Builder.
@@ -30,10 +32,14 @@ func (b *JDYGoods) Build(ctx context.Context, s tasks.Sync) (tasks.Built, error)
 	}
 	in := reconcile.JDYInput{TenantID: s.TenantID, CustomerCode: s.CustomerCode, Period: p, Today: now()}
 	// Refuse a period jdy cannot serve before asking it anything.
-	if _, err := reconcile.BuildGoodsFromJDY(in, b.Options); err != nil {
+	if _, err := reconcile.BuildGoodsFromJDY(in, optionsFor(b.Options, b.TenantOptions, s.TenantID)); err != nil {
+		return tasks.Built{}, tasks.FromSource(jdy.Vendor, err)
+	}
+	ids, err := b.Maps.Lookup(s.TenantID, s.CustomerCode)
+	if err != nil {
 		return tasks.Built{}, err
 	}
-	biz, err := b.Client.CustomerBusiness(ctx, b.Maps.Lookup(s.TenantID, s.CustomerCode).JDYCustomerID)
+	biz, err := b.Client.CustomerBusiness(ctx, ids.JDYCustomerID)
 	if err != nil {
 		return tasks.Built{}, err
 	}
@@ -45,9 +51,9 @@ func (b *JDYGoods) Build(ctx context.Context, s tasks.Sync) (tasks.Built, error)
 		LatelyTransactionFees: biz.LatelyTransactionFees,
 		LatelyTransactionDate: biz.LatelyTransactionDate,
 	}
-	r, err := reconcile.BuildGoodsFromJDY(in, b.Options)
+	r, err := reconcile.BuildGoodsFromJDY(in, optionsFor(b.Options, b.TenantOptions, s.TenantID))
 	if err != nil {
-		return tasks.Built{}, err
+		return tasks.Built{}, tasks.FromSource(jdy.Vendor, err)
 	}
 	return goodsBuilt(r), nil
 }

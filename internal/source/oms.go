@@ -24,6 +24,8 @@ type OMSGoods struct {
 	Client  *oms.Client
 	Maps    CustomerMaps
 	Options reconcile.Options
+	// TenantOptions replace Options for a tenant (its KSF_CONFIG block).
+	TenantOptions map[string]reconcile.Options
 	// DetailConcurrency: ar.getDetail calls in flight; 0 = DefaultDetailConcurrency.
 	DetailConcurrency int
 	Now               func() time.Time // nil: time.Now (the end of the later-transactions query)
@@ -35,13 +37,18 @@ func (b *OMSGoods) Build(ctx context.Context, s tasks.Sync) (tasks.Built, error)
 	if err != nil {
 		return tasks.Built{}, err
 	}
-	ids := b.Maps.Lookup(s.TenantID, s.CustomerCode)
+	ids, err := b.Maps.Lookup(s.TenantID, s.CustomerCode)
+	if err != nil {
+		return tasks.Built{}, err
+	}
+	opts := optionsFor(b.Options, b.TenantOptions, s.TenantID)
 	from, to := dayStart(p.Start), dayEnd(p.End)
 	in := reconcile.GoodsInput{TenantID: s.TenantID, CustomerCode: s.CustomerCode, Period: p}
 
 	var heads []oms.ARBill
 	seen := map[string]bool{}
-	err = b.Client.ARList(ctx, oms.ARQuery{ShopCodes: []string{ids.OMSShopCode}, Start: from, End: to}, func(a oms.ARBill) error {
+	// Every shop of the customer (a map cell S1#S2): one query, OMS joins them.
+	err = b.Client.ARList(ctx, oms.ARQuery{ShopCodes: ids.OMSShopCodes(), Start: from, End: to}, func(a oms.ARBill) error {
 		if !seen[a.BillBN] { // never ask the same bill twice (OMS refuses repeats)
 			seen[a.BillBN] = true
 			heads = append(heads, a)
@@ -58,13 +65,13 @@ func (b *OMSGoods) Build(ctx context.Context, s tasks.Sync) (tasks.Built, error)
 		return tasks.Built{}, err
 	}
 	if len(in.Transactions) == 0 {
-		if err := b.balanceSource(ctx, ids.OMSAccountID, to, &in); err != nil {
+		if err := b.balanceSource(ctx, ids.OMSAccountID, to, opts, &in); err != nil {
 			return tasks.Built{}, err
 		}
 	}
-	r, err := reconcile.BuildGoods(in, b.Options)
+	r, err := reconcile.BuildGoods(in, opts)
 	if err != nil {
-		return tasks.Built{}, err
+		return tasks.Built{}, tasks.FromSource(oms.Vendor, err)
 	}
 	return goodsBuilt(r), nil
 }
@@ -124,7 +131,7 @@ func bill(head oms.ARBill, d *oms.ARDetail) reconcile.Bill {
 
 // balanceSource gives a period without transactions its balances: the first
 // transaction after it, or with none since, the current balance.
-func (b *OMSGoods) balanceSource(ctx context.Context, account string, after time.Time, in *reconcile.GoodsInput) error {
+func (b *OMSGoods) balanceSource(ctx context.Context, account string, after time.Time, opts reconcile.Options, in *reconcile.GoodsInput) error {
 	now := time.Now
 	if b.Now != nil {
 		now = b.Now
@@ -134,11 +141,9 @@ func (b *OMSGoods) balanceSource(ctx context.Context, account string, after time
 		if err != nil {
 			return err
 		}
-		for i := range later { // the list's order is not documented: take the earliest
-			if in.NextTransaction == nil || later[i].Time.Before(in.NextTransaction.Time) {
-				in.NextTransaction = &later[i]
-			}
-		}
+		// The list's order is not documented: the earliest, same-second ties
+		// by the balance chain, skipped types left out.
+		in.NextTransaction = reconcile.EarliestTransaction(later, opts)
 		if in.NextTransaction != nil {
 			return nil
 		}
@@ -154,7 +159,8 @@ func (b *OMSGoods) balanceSource(ctx context.Context, account string, after time
 			return nil
 		}
 	}
-	return retry.Permanent(fmt.Errorf("OMS account %.40s not found (check oms_account_id in the customer map)", account))
+	return tasks.WithReason(retry.Permanent(fmt.Errorf("OMS account %.40s not found (check oms_account_id in the customer map)", account)),
+		"商派OMS中找不到账户"+tasks.Truncate(account, 32)+",请核对客户映射中的oms_account_id")
 }
 
 // OMSExpense builds expense statements from the customer's OMS account
@@ -163,6 +169,8 @@ type OMSExpense struct {
 	Client  *oms.Client
 	Maps    CustomerMaps
 	Options reconcile.Options
+	// TenantOptions replace Options for a tenant (its KSF_CONFIG block).
+	TenantOptions map[string]reconcile.Options
 }
 
 // Build implements tasks.Builder.
@@ -171,14 +179,18 @@ func (b *OMSExpense) Build(ctx context.Context, s tasks.Sync) (tasks.Built, erro
 	if err != nil {
 		return tasks.Built{}, err
 	}
-	txs, err := omsTransactions(ctx, b.Client, b.Maps.Lookup(s.TenantID, s.CustomerCode).OMSAccountID, dayStart(p.Start), dayEnd(p.End))
+	ids, err := b.Maps.Lookup(s.TenantID, s.CustomerCode)
+	if err != nil {
+		return tasks.Built{}, err
+	}
+	txs, err := omsTransactions(ctx, b.Client, ids.OMSAccountID, dayStart(p.Start), dayEnd(p.End))
 	if err != nil {
 		return tasks.Built{}, err
 	}
 	r, err := reconcile.BuildExpenseFromOMS(reconcile.OMSExpenseInput{TenantID: s.TenantID,
-		CustomerCode: s.CustomerCode, Period: p, Transactions: txs}, b.Options)
+		CustomerCode: s.CustomerCode, Period: p, Transactions: txs}, optionsFor(b.Options, b.TenantOptions, s.TenantID))
 	if err != nil {
-		return tasks.Built{}, err
+		return tasks.Built{}, tasks.FromSource(oms.Vendor, err)
 	}
 	return expenseBuilt(r), nil
 }

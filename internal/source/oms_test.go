@@ -3,11 +3,13 @@ package source_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/shopspring/decimal"
 
+	"github.com/ksfsync/ksfsync/internal/customermap"
 	"github.com/ksfsync/ksfsync/internal/reconcile"
 	"github.com/ksfsync/ksfsync/internal/retry"
 	"github.com/ksfsync/ksfsync/internal/source"
@@ -124,5 +126,48 @@ func TestOMSExpense(t *testing.T) {
 	}
 	if e := built.Expense; len(e.Trade) != 2 || e.Trade[0].VoucherNo != "T1" || e.Trade[1].TradeType != "转账" {
 		t.Fatalf("expense = %+v", e)
+	}
+}
+
+// TestOMSGoodsSeveralShops: a map cell S1#S2 fetches the bills of both
+// shops (issue 10, item 5).
+func TestOMSGoodsSeveralShops(t *testing.T) {
+	t.Parallel()
+	_, client := setupOMS(t)
+	b := &source.OMSGoods{Client: client, Maps: maps(t, "C1,S1#S2,A1,,\n")}
+	built, err := b.Build(context.Background(), job(tasks.DataTypeStatement, "C1", "2026-10-01", "2026-10-31"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, tr := range built.Statement.Trade {
+		got = append(got, tr.VoucherNo)
+	}
+	// B1 and R1 of S1, B2 of S2, the payment T2.
+	if strings.Join(got, ",") != "B1,B2,T2,R1" || built.Statement.Zchje != "1055.00" {
+		t.Fatalf("trades %v, zchje %s", got, built.Statement.Zchje)
+	}
+}
+
+// TestUnlistedCustomerRefused: with a map configured, a customer it does not
+// list is refused before any vendor call, with a Chinese reason; identity
+// must be asked for (issue 10, item 4).
+func TestUnlistedCustomerRefused(t *testing.T) {
+	t.Parallel()
+	fake, client := setupOMS(t)
+	b := &source.OMSGoods{Client: client, Maps: maps(t, "C9,S9,A9,,\n")}
+	_, err := b.Build(context.Background(), job(tasks.DataTypeStatement, "C1", "2026-10-01", "2026-10-31"))
+	if !retry.IsPermanent(err) || !errors.Is(err, customermap.ErrUnlisted) || !strings.Contains(tasks.Reason(err), "不在ksfsync的客户映射表中") {
+		t.Fatalf("err = %v (reason %q)", err, tasks.Reason(err))
+	}
+	if n := fake.Calls(oms.MethodARList); n != 0 {
+		t.Fatalf("OMS asked %d times", n)
+	}
+	m := maps(t, "C9,S9,A9,,\n")
+	m[""] = m[""].WithUnlisted(customermap.UnlistedIdentity)
+	b.Maps = m
+	// Identity: the code is every id, so OMS is asked (and has no account C3).
+	if _, err := b.Build(context.Background(), job(tasks.DataTypeStatement, "C3", "2026-10-01", "2026-10-31")); errors.Is(err, customermap.ErrUnlisted) || fake.Calls(oms.MethodARList) != 1 {
+		t.Fatalf("identity: %v", err)
 	}
 }

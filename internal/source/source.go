@@ -7,6 +7,7 @@
 package source
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/ksfsync/ksfsync/internal/customermap"
@@ -21,7 +22,12 @@ import (
 func period(s tasks.Sync) (reconcile.Period, error) {
 	p, err := reconcile.ParsePeriod(s.StartDate, s.EndDate)
 	if err != nil {
-		return p, retry.Permanent(fmt.Errorf("bad period %s..%s: %w", s.StartDate, s.EndDate, err))
+		zh := ""
+		var be *reconcile.Error
+		if errors.As(err, &be) {
+			zh = be.Zh // 勤策 sent the dates: no source to name
+		}
+		return p, tasks.WithReason(retry.Permanent(fmt.Errorf("bad period %s..%s: %w", s.StartDate, s.EndDate, err)), zh)
 	}
 	return p, nil
 }
@@ -48,11 +54,28 @@ func goodsLines(s *statement.Statement) int {
 // for tenants without their own. A missing map is the identity.
 type CustomerMaps map[string]*customermap.Map
 
-// Lookup returns the source ids of tenantID's customer code.
-func (m CustomerMaps) Lookup(tenantID, code string) customermap.Entry {
+// Lookup returns the source ids of tenantID's customer code. A customer a
+// configured map does not list is a permanent error (unless that map takes
+// unlisted customers as identity, KSF_CUSTOMER_MAP_UNLISTED=identity): its
+// ids would be guesses, and a guess can save somebody else's statement, or
+// an empty one over a real one.
+func (m CustomerMaps) Lookup(tenantID, code string) (customermap.Entry, error) {
 	cm, ok := m[tenantID]
 	if !ok {
 		cm = m[""]
 	}
-	return cm.Lookup(code)
+	e, err := cm.Resolve(code)
+	if err != nil {
+		return e, tasks.WithReason(retry.Permanent(fmt.Errorf("customer %.40q: %w (KSF_CUSTOMER_MAP)", code, err)),
+			"客户"+tasks.Truncate(code, 32)+"不在ksfsync的客户映射表中,请管理员在客户映射(KSF_CUSTOMER_MAP)中加入该客户后重新同步")
+	}
+	return e, nil
+}
+
+// optionsFor is tenantID's mapping: its own options, else def.
+func optionsFor(def reconcile.Options, byTenant map[string]reconcile.Options, tenantID string) reconcile.Options {
+	if o, ok := byTenant[tenantID]; ok {
+		return o
+	}
+	return def
 }

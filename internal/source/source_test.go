@@ -142,3 +142,73 @@ func values(m map[string]string) []string {
 	}
 	return v
 }
+
+// TestWDTExpensePerCustomerPlatforms: a customer's wdt_platforms cell limits
+// the platforms asked (one call each instead of every configured one), and
+// its shops joined with '#' are all asked (issue 10, item 5).
+func TestWDTExpensePerCustomerPlatforms(t *testing.T) {
+	t.Parallel()
+	fake := wdttest.New(wdttest.Config{})
+	t.Cleanup(fake.Close)
+	for _, r := range []struct {
+		shop string
+		p    wdt.Platform
+		no   string
+	}{{"W1", wdt.PlatformAlipay, "A1"}, {"W2", "9969", "D1"}, {"W2", "9939", "P1"}} {
+		if err := fake.AddBill(r.shop, r.p, map[string]any{"account_trade_no": r.no, "event_day": "2026-11-02",
+			"occur_time": "2026-11-02T10:00:00", "account_amount": "1.00", "fund_flow": "0"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	client, err := wdt.New(fake.ClientConfig()) // all 18 platforms configured
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := customermap.Parse(strings.NewReader("customer_code,oms_shop_code,oms_account_id,jdy_customer_id,wdt_shop_no,wdt_platforms\n" +
+		"C1,,,,W1#W2,9999#9969\nC2,,,,W2,\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &source.WDTExpense{Client: client, Maps: source.CustomerMaps{"": m}}
+	built, err := b.Build(context.Background(), job(tasks.DataTypeExpense, "C1", "2026-11-01", "2026-11-30"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(built.Expense.Trade); n != 2 || fake.Stats().Requests != 2 {
+		t.Fatalf("%d trades in %d calls, want 2 in 2", n, fake.Stats().Requests)
+	}
+	if _, err := b.Build(context.Background(), job(tasks.DataTypeExpense, "C2", "2026-11-01", "2026-11-30")); err != nil {
+		t.Fatal(err)
+	}
+	if n := fake.Stats().Requests; n != 2+18 {
+		t.Fatalf("C2 without its own list asked %d platforms, want 18", n-2)
+	}
+}
+
+// TestWDTDirectionFallback: a record with no fund_flow and no
+// fund_flow_desc takes income_out_direction; without occur_time, create_time
+// is its date (issue 10, item 7).
+func TestWDTDirectionFallback(t *testing.T) {
+	t.Parallel()
+	fake := wdttest.New(wdttest.Config{})
+	t.Cleanup(fake.Close)
+	if err := fake.AddBill("W1", wdt.PlatformAlipay, map[string]any{"account_trade_no": "A1", "event_day": "2026-11-02",
+		"create_time": "2026-11-03 08:09:10", "account_amount": "7.00", "income_out_direction": "1"}); err != nil {
+		t.Fatal(err)
+	}
+	cfg := fake.ClientConfig()
+	cfg.Platforms = []wdt.Platform{wdt.PlatformAlipay}
+	client, err := wdt.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &source.WDTExpense{Client: client, Maps: maps(t, "C1,,,,W1\n")}
+	built, err := b.Build(context.Background(), job(tasks.DataTypeExpense, "C1", "2026-11-01", "2026-11-30"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := built.Expense.Trade[0]
+	if tr.TradeDate != "2026-11-03 08:09:10" || tr.Exts[1].Value != "出账" {
+		t.Fatalf("trade = %+v", tr)
+	}
+}

@@ -86,6 +86,9 @@ const (
 	OutcomeRetry     = "retry"     // transient failure, asynq will retry
 	OutcomeFailed    = "failed"    // permanent or retries exhausted: reported to 勤策, archived
 	OutcomeMalformed = "malformed" // payload unreadable: archived
+	// OutcomeConfirmed: 勤策 holds the statement in a final state; it was
+	// kept, the job reported why with save*Error and is archived.
+	OutcomeConfirmed = "confirmed"
 )
 
 // Handlers processes every ksfsync task kind. Register it on an asynq.ServeMux.
@@ -101,6 +104,12 @@ type Handlers struct {
 	Coalescer Coalescer
 	// Runs, when set, follows scheduled runs to completion.
 	Runs RunTracker
+	// Held answers which statements 勤策 holds; nil = never ask (every
+	// statement is saved, as with KSF_CONFIRMED_POLICY=overwrite).
+	Held Held
+	// Confirmed is each tenant's policy before a save; the "" key is the
+	// default for tenants without their own. Missing: keep, 已确认.
+	Confirmed map[string]ConfirmedPolicy
 
 	attempt func(ctx context.Context) (retried int, final bool) // tests
 }
@@ -242,6 +251,11 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 
 	b, err := h.build(ctx, s)
 	if err == nil {
+		// Asked right before the save: the smallest window for a customer
+		// to confirm in between.
+		err = h.confirmed(ctx, s, b.number())
+	}
+	if err == nil {
 		err = h.save(ctx, s, b)
 	}
 	if err == nil {
@@ -273,6 +287,10 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 		return fmt.Errorf("%w (and reporting it failed: %v)", err, rerr)
 	}
 	h.finished(ctx, s, false)
+	if errors.Is(err, ErrConfirmed) {
+		h.done(t.Type(), OutcomeConfirmed, start, log.Warn().Err(err).Str("reason", reason))
+		return toAsynq(err)
+	}
 	h.done(t.Type(), OutcomeFailed, start, log.Error().Err(err).Str("reason", reason).Bool("permanent", permanent))
 	return toAsynq(err)
 }
@@ -286,6 +304,17 @@ func (h *Handlers) build(ctx context.Context, s Sync) (Built, error) {
 		return Built{}, retry.Permanent(fmt.Errorf("no source configured for %s", s.DataType))
 	}
 	return b.Build(ctx, s)
+}
+
+// number is the built statement's number.
+func (b Built) number() string {
+	switch {
+	case b.Statement != nil:
+		return b.Statement.SerialNo
+	case b.Expense != nil:
+		return b.Expense.StatementNo
+	}
+	return ""
 }
 
 func (h *Handlers) save(ctx context.Context, s Sync, b Built) error {
@@ -349,7 +378,7 @@ func (h *Handlers) HandleReport(ctx context.Context, t *asynq.Task) error {
 
 // saveError calls saveStatementError or saveExpenseError by data type.
 func (h *Handlers) saveError(ctx context.Context, r Report) error {
-	l := statement.ErrorLog{CustomerCode: r.CustomerCode, StartDate: r.StartDate, ErrorReason: r.Reason}
+	l := statement.ErrorLog{CustomerCode: ErrorLogCustomer(r.CustomerCode), StartDate: r.StartDate, ErrorReason: r.Reason}
 	if r.DataType == DataTypeExpense {
 		return h.Waiqin.SaveExpenseError(ctx, r.TenantID, l)
 	}

@@ -15,8 +15,10 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
+	"github.com/ksfsync/ksfsync/internal/reconcile"
 	"github.com/ksfsync/ksfsync/internal/retry"
 	"github.com/ksfsync/ksfsync/internal/statement"
+	"github.com/ksfsync/ksfsync/internal/tz"
 	"github.com/ksfsync/ksfsync/internal/upstream"
 )
 
@@ -225,16 +227,16 @@ func TestHandleSync(t *testing.T) {
 		{name: "expense saved", dataType: DataTypeExpense, wantSaved: 1,
 			wantEvents: []string{"saved ksf:expense", "job ksf:expense ok"}},
 		{name: "source refuses", dataType: DataTypeStatement, buildErr: permanentSource, wantErr: true, wantSkip: true,
-			wantReason: "商派OMS ar.getList: 1003 签名错误",
+			wantReason: "商派OMS拒绝了ksfsync的调用,请管理员检查商派OMS接口配置。商派OMS答复: 1003 签名错误",
 			wantEvents: []string{"errorlog ksf:statement", "job ksf:statement failed"}},
-		{name: "reconcile refuses", dataType: DataTypeExpense, buildErr: retry.Permanent(errors.New("period not served by jdy")),
-			wantErr: true, wantSkip: true, wantReason: "period not served by jdy"},
+		{name: "reconcile refuses", dataType: DataTypeExpense, buildErr: FromSource("jdy", jdyRefusal()),
+			wantErr: true, wantSkip: true, wantReason: "金蝶精斗云数据: 只提供"},
 		{name: "transient retried", dataType: DataTypeStatement, buildErr: transientSource, wantErr: true,
 			wantEvents: []string{"job ksf:statement retry"}},
 		{name: "transient exhausted", dataType: DataTypeStatement, buildErr: transientSource, final: true, wantErr: true,
-			wantReason: "重试3次后仍失败: 旺店通 bills: 系统繁忙"},
+			wantReason: "重试3次后仍失败: 旺店通接口调用暂时失败,请稍后在勤策重新发起同步。旺店通答复: 系统繁忙"},
 		{name: "waiqin rejects statement", dataType: DataTypeStatement, saveErr: rejected, wantErr: true, wantSkip: true,
-			wantReason: "勤策 saveStatement: 100608 对账单号为空"},
+			wantReason: "勤策保存货款对账单被拒绝,请核对对账单数据或联系管理员。勤策答复: 100608 对账单号为空"},
 		{name: "error log fails: report job", dataType: DataTypeStatement, buildErr: permanentSource,
 			logErr: &upstream.Error{Vendor: "waiqin", Op: "saveStatementError", Status: 502}, wantErr: true, wantSkip: true, wantReports: 1},
 	}
@@ -317,9 +319,15 @@ func TestReason(t *testing.T) {
 		err  error
 		want string
 	}{
-		{&upstream.Error{Vendor: "jdy", Op: "customer_business", Code: "2000002000", Message: "系统错误"}, "金蝶精斗云 customer_business: 2000002000 系统错误"},
-		{&upstream.Error{Vendor: "waiqin", Op: "saveStatement", Status: 502}, "勤策 saveStatement: HTTP 502"},
-		{retry.Permanent(fmt.Errorf("period 2026-01-01..2026-01-31 not served by jdy")), "period 2026-01-01..2026-01-31 not served by jdy"},
+		{&upstream.Error{Vendor: "jdy", Op: "customer_business", Code: "2000002000", Message: "系统错误"},
+			"金蝶精斗云查询客户往来暂时失败,请稍后在勤策重新发起同步。金蝶精斗云答复: 2000002000 系统错误"},
+		{&upstream.Error{Vendor: "waiqin", Op: "saveStatement", Status: 502}, "勤策保存货款对账单暂时失败,请稍后在勤策重新发起同步。勤策答复: HTTP 502"},
+		{&upstream.Error{Vendor: "jdy", Op: "customer_business", Status: 401, Permanent: true}, "金蝶精斗云拒绝了ksfsync的调用,请管理员检查金蝶精斗云接口配置。金蝶精斗云答复: HTTP 401"},
+		{&upstream.Error{Vendor: "wdt", Op: "wdt.hjy.bill.ext.query.orgs", Code: "400", Message: "店铺不存在", Permanent: true},
+			"旺店通查询账单被拒绝,请核对该客户在旺店通的资料及客户映射。旺店通答复: 400 店铺不存在"},
+		{FromSource("jdy", jdyRefusal()), "金蝶精斗云数据: 只提供2026-05和2026-04的月度汇总,请选择这两个月内的日期重新同步"},
+		{WithReason(retry.Permanent(errors.New("customer C9 is not in the customer map")), "客户C9不在客户映射中"), "客户C9不在客户映射中"},
+		{retry.Permanent(fmt.Errorf("something else")), "ksfsync处理失败,请联系ksfsync管理员查看日志和失败记录"},
 	}
 	for _, tt := range tests {
 		if got := Reason(tt.err); got != tt.want {
@@ -342,5 +350,162 @@ func TestRetryDelay(t *testing.T) {
 				t.Fatalf("RetryDelay(%d) = %v, want within %v", n, d, bounds)
 			}
 		}
+	}
+}
+
+// jdyRefusal is a real reconcile refusal: March asked in May.
+func jdyRefusal() error {
+	p, _ := reconcile.ParsePeriod("2026-03-01", "2026-03-31")
+	_, err := reconcile.BuildGoodsFromJDY(reconcile.JDYInput{CustomerCode: "c1", Period: p,
+		Today: time.Date(2026, 5, 20, 12, 0, 0, 0, tz.Shanghai)}, reconcile.Options{})
+	return err
+}
+
+// TestReasonsAreChineseAndShort: every reason sent to 勤策 is at most 100
+// characters and mostly Chinese, while the error keeps its English detail
+// (issue 10, item 10).
+func TestReasonsAreChineseAndShort(t *testing.T) {
+	t.Parallel()
+	for _, err := range []error{
+		&upstream.Error{Vendor: "oms", Op: "ar.getDetail", Code: "2002", Message: strings.Repeat("invalid parameter ", 20), Permanent: true},
+		&upstream.Error{Vendor: "wdt", Op: "wdt.hjy.bill.ext.query.orgs", Code: "500", Message: "系统异常"},
+		FromSource("oms", jdyRefusal()),
+		&confirmedError{held: HeldStatement{Number: "HK2026030120260331abcdefabcdef", Status: "已确认"}},
+	} {
+		got := Reason(err)
+		han := 0
+		for _, r := range got {
+			if r >= 0x4e00 && r <= 0x9fff {
+				han++
+			}
+		}
+		if n := len([]rune(got)); n > 100 || han < 10 {
+			t.Errorf("reason %q: %d characters, %d Chinese", got, n, han)
+		}
+		if strings.Contains(err.Error(), "请") {
+			t.Errorf("English detail %q carries the Chinese reason", err.Error())
+		}
+	}
+}
+
+// TestErrorLogCustomerFits: a customer code over the error log's 32
+// characters is shortened (prefix~hash) and the report is sent, not refused.
+func TestErrorLogCustomerFits(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("K", 40)
+	got := ErrorLogCustomer(long)
+	if len([]rune(got)) != 32 || !strings.HasPrefix(got, strings.Repeat("K", 19)+"~") || ErrorLogCustomer("C1") != "C1" {
+		t.Fatalf("ErrorLogCustomer = %q", got)
+	}
+	if ErrorLogCustomer(long+"X") == got {
+		t.Fatal("two long codes collide")
+	}
+	f := setup(t, func(context.Context, Sync) (Built, error) {
+		return Built{}, retry.Permanent(errors.New("refused"))
+	})
+	_ = f.h.HandleSync(context.Background(), syncTask(t, DataTypeStatement, long))
+	if len(f.wq.errorLogs) != 1 || f.wq.errorLogs[0].CustomerCode != got {
+		t.Fatalf("error logs %+v", f.wq.errorLogs)
+	}
+	if err := f.wq.errorLogs[0].Validate(); err != nil {
+		t.Fatalf("the log 勤策 would get is invalid: %v", err)
+	}
+	if n := len(pendingIDs(t, f, QueueReport)); n != 0 {
+		t.Fatalf("%d report jobs queued", n)
+	}
+}
+
+// memHeld answers HeldStatements from a list, per month.
+type memHeld struct {
+	mu     sync.Mutex
+	rows   map[string][]HeldStatement // month → rows
+	err    error
+	months []string
+}
+
+func (m *memHeld) HeldStatements(_ context.Context, _, _, _, month string, fn func(HeldStatement) error) error {
+	m.mu.Lock()
+	m.months = append(m.months, month)
+	rows, err := m.rows[month], m.err
+	m.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// TestConfirmedStatementKept: before saving, 勤策 is asked for the
+// customer's statements of every month of the period; one in a final state
+// is kept, reported and the job archived with outcome confirmed (issue 10,
+// item 3).
+func TestConfirmedStatementKept(t *testing.T) {
+	t.Parallel()
+	confirmed := HeldStatement{Number: "HK-OLD", Status: "已确认", StartDate: "2026-11-01", EndDate: "2026-11-30"}
+	tests := []struct {
+		name      string
+		rows      map[string][]HeldStatement
+		policy    map[string]ConfirmedPolicy
+		queryErr  error
+		wantSaved int
+		wantEvent string
+		wantSkip  bool
+		wantErr   bool
+	}{
+		{name: "confirmed kept", rows: map[string][]HeldStatement{"2026-11": {confirmed}},
+			wantEvent: "job ksf:statement confirmed", wantSkip: true, wantErr: true},
+		{name: "unconfirmed overwritten", rows: map[string][]HeldStatement{"2026-11": {{Number: "HK-OLD", Status: "未确认", StartDate: "2026-11-01", EndDate: "2026-11-30"}}},
+			wantSaved: 1, wantEvent: "job ksf:statement ok"},
+		{name: "confirmed other period", rows: map[string][]HeldStatement{"2026-11": {{Number: "HK-X", Status: "已确认", StartDate: "2026-10-01", EndDate: "2026-10-31"}}},
+			wantSaved: 1, wantEvent: "job ksf:statement ok"},
+		{name: "policy overwrite", rows: map[string][]HeldStatement{"2026-11": {confirmed}}, policy: map[string]ConfirmedPolicy{"": {Overwrite: true}},
+			wantSaved: 1, wantEvent: "job ksf:statement ok"},
+		{name: "tenant's own final states", rows: map[string][]HeldStatement{"2026-11": {{Number: "HK-OLD", Status: "已审核"}}},
+			policy: map[string]ConfirmedPolicy{"t1": {FinalStates: []string{"已审核"}}}, wantEvent: "job ksf:statement confirmed", wantSkip: true, wantErr: true},
+		{name: "query fails transiently", queryErr: &upstream.Error{Vendor: "waiqin", Op: "queryStatement", Status: 503},
+			wantEvent: "job ksf:statement retry", wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			f := setup(t, okBuilder)
+			held := &memHeld{rows: tt.rows, err: tt.queryErr}
+			obs := &recObserver{}
+			f.h.Held, f.h.Confirmed, f.h.Observer = held, tt.policy, obs
+			f.h.attempt = func(context.Context) (int, bool) { return 0, false }
+			err := f.h.HandleSync(context.Background(), syncTask(t, DataTypeStatement, "c1"))
+			if (err != nil) != tt.wantErr || errors.Is(err, asynq.SkipRetry) != tt.wantSkip {
+				t.Fatalf("err = %v", err)
+			}
+			if len(f.wq.statements) != tt.wantSaved || !slices.Contains(obs.events, tt.wantEvent) {
+				t.Fatalf("saved %d, events %v", len(f.wq.statements), obs.events)
+			}
+			if tt.wantEvent == "job ksf:statement confirmed" {
+				if !errors.Is(err, ErrConfirmed) || !strings.HasPrefix(err.Error(), "confirmed:") {
+					t.Errorf("err = %v", err)
+				}
+				if len(f.wq.errorLogs) != 1 || !strings.Contains(f.wq.errorLogs[0].ErrorReason, "已保留未覆盖") {
+					t.Errorf("error logs %+v", f.wq.errorLogs)
+				}
+			}
+			if tt.policy[""].Overwrite && len(held.months) != 0 {
+				t.Errorf("overwrite asked 勤策 anyway: %v", held.months)
+			}
+		})
+	}
+}
+
+func TestPeriodMonths(t *testing.T) {
+	t.Parallel()
+	got, err := periodMonths("2025-12-20", "2026-02-01")
+	if err != nil || strings.Join(got, ",") != "2025-12,2026-01,2026-02" {
+		t.Fatalf("periodMonths = %v, %v", got, err)
+	}
+	if _, err := periodMonths("2026-02-01", "2026-01-01"); err == nil {
+		t.Fatal("reversed period accepted")
 	}
 }

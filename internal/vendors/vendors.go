@@ -27,12 +27,16 @@ type Set struct {
 	Waiqin     *waiqin.Tenants
 	Statements tasks.Builder // KSF_STATEMENT_SOURCE
 	Expenses   tasks.Builder // KSF_EXPENSE_SOURCE
+
+	// Issue 10: the check before a save (KSF_CONFIRMED_POLICY; mapping.go).
+	confirmed map[string]tasks.ConfirmedPolicy
 }
 
 // Handlers returns the task handlers over the set.
 func (s *Set) Handlers(enq tasks.Enqueuer, jobs tasks.Observer, log zerolog.Logger) *tasks.Handlers {
 	return &tasks.Handlers{Waiqin: s.Waiqin, Statements: s.Statements, Expenses: s.Expenses,
-		Enqueuer: enq, Observer: jobs, Logger: log}
+		Enqueuer: enq, Observer: jobs, Logger: log,
+		Held: held{s.Waiqin}, Confirmed: s.confirmed} // issue 10
 }
 
 // New builds the clients cfg configures: a 勤策 client per tenant, the
@@ -50,6 +54,10 @@ func New(cfg *config.Config, calls upstream.Observer, log zerolog.Logger) (*Set,
 	if err != nil {
 		return nil, err
 	}
+	opts, tenantOpts, err := mappingOptions(cfg) // issue 10: KSF_OMS_*_TYPES, …
+	if err != nil {
+		return nil, err
+	}
 	var omsClient *oms.Client
 	if cfg.StatementSource == config.SourceOMS || cfg.ExpenseSource == config.SourceOMS {
 		if omsClient, err = oms.New(oms.Config{BaseURL: cfg.OMS.BaseURL, Flag: cfg.OMS.Flag, Token: cfg.OMS.Token.Value(),
@@ -57,21 +65,22 @@ func New(cfg *config.Config, calls upstream.Observer, log zerolog.Logger) (*Set,
 			return nil, fmt.Errorf("商派 OMS client: %w", err)
 		}
 	}
-	h := &Set{Waiqin: wq}
+	h := &Set{Waiqin: wq, confirmed: confirmedPolicies(cfg)}
 	switch cfg.StatementSource {
 	case config.SourceOMS:
-		h.Statements = &source.OMSGoods{Client: omsClient, Maps: maps}
+		h.Statements = &source.OMSGoods{Client: omsClient, Maps: maps, Options: opts, TenantOptions: tenantOpts}
 	case config.SourceJDY:
 		c, err := jdy.New(jdy.Config{BaseURL: cfg.JDY.BaseURL, ClientID: cfg.JDY.ClientID, ClientSecret: cfg.JDY.ClientSecret.Value(),
-			AppKey: cfg.JDY.AppKey, AppSecret: cfg.JDY.AppSecret.Value(), Domain: cfg.JDY.Domain, CallOptions: callOptions(cfg.JDY.RPS, calls)})
+			AppKey: cfg.JDY.AppKey, AppSecret: cfg.JDY.AppSecret.Value(), Domain: cfg.JDY.Domain, CallOptions: callOptions(cfg.JDY.RPS, calls),
+			TokenErrcodes: cfg.JDY.TokenErrcodes, TransientErrcodes: cfg.JDY.TransientErrcodes})
 		if err != nil {
 			return nil, fmt.Errorf("金蝶精斗云 client: %w", err)
 		}
-		h.Statements = &source.JDYGoods{Client: c, Maps: maps}
+		h.Statements = &source.JDYGoods{Client: c, Maps: maps, Options: opts, TenantOptions: tenantOpts}
 	}
 	switch cfg.ExpenseSource {
 	case config.SourceOMS:
-		h.Expenses = &source.OMSExpense{Client: omsClient, Maps: maps}
+		h.Expenses = &source.OMSExpense{Client: omsClient, Maps: maps, Options: opts, TenantOptions: tenantOpts}
 	case config.SourceWDT:
 		plats, err := wdt.ParsePlatforms(strings.Join(cfg.WDT.Platforms, ","))
 		if err != nil {
@@ -83,7 +92,7 @@ func New(cfg *config.Config, calls upstream.Observer, log zerolog.Logger) (*Set,
 		if err != nil {
 			return nil, fmt.Errorf("旺店通 client: %w", err)
 		}
-		h.Expenses = &source.WDTExpense{Client: c, Maps: maps}
+		h.Expenses = &source.WDTExpense{Client: c, Maps: maps, Options: opts, TenantOptions: tenantOpts}
 	}
 	return h, nil
 }
@@ -140,6 +149,11 @@ func customerMaps(cfg *config.Config) (source.CustomerMaps, error) {
 	}
 	for id := range cfg.Tenants {
 		if maps[id], err = load(cfg.CustomerMapFor(id)); err != nil {
+			return nil, err
+		}
+	}
+	for id, m := range maps { // issue 10: KSF_CUSTOMER_MAP_UNLISTED
+		if maps[id], err = withUnlisted(cfg, id, m); err != nil {
 			return nil, err
 		}
 	}

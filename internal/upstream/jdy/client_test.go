@@ -138,6 +138,9 @@ func TestErrorClasses(t *testing.T) {
 	}{
 		{"system error 2000002000", []jdytest.Failure{{Endpoint: jdytest.Business, Errcode: jdy.ErrcodeSystem, Description: "系统错误"}}, "c1", false, "2000002000", 0},
 		{"timestamp expired", []jdytest.Failure{{Endpoint: jdytest.Business, Errcode: jdy.ErrcodeTimestamp}}, "c1", false, "1000001003", 0},
+		{"busy wording", []jdytest.Failure{{Endpoint: jdytest.Business, Errcode: 424243, Description: "系统繁忙,请稍后再试"}}, "c1", false, "424243", 0},
+		{"rate-limit wording", []jdytest.Failure{{Endpoint: jdytest.Business, Errcode: 424244, Description: "API调用过于频繁"}}, "c1", false, "424244", 0},
+		{"English busy wording", []jdytest.Failure{{Endpoint: jdytest.Business, Errcode: 424245, Description: "Server busy"}}, "c1", false, "424245", 0},
 		{"unknown errcode", []jdytest.Failure{{Endpoint: jdytest.Business, Errcode: 424242, Description: "奇怪的错误"}}, "c1", true, "424242", 0},
 		{"bad parameter", []jdytest.Failure{{Endpoint: jdytest.Business, Errcode: jdy.ErrcodeBadRequest}}, "c1", true, "1000001001", 0},
 		{"unknown customer", nil, "nobody", true, "2000002001", 0},

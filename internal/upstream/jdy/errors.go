@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/ksfsync/ksfsync/internal/upstream"
 )
@@ -23,7 +24,9 @@ const (
 // to a "公告返回码" list for the rest that we could not retrieve. The other
 // codes are ksfsync's own choice: the fake answers with them, and the real
 // client's sets are configurable (Config.TokenErrcodes,
-// Config.TransientErrcodes). Any other non-zero code is permanent.
+// Config.TransientErrcodes; KSF_JDY_TOKEN_ERRCODES, KSF_JDY_TRANSIENT_ERRCODES).
+// Any other non-zero code is permanent, unless its description says the
+// service is busy or rate-limited (繁忙, 频繁, 限流, 稍后, busy, …).
 const (
 	ErrcodeOK               int64 = 0
 	ErrcodeSystem           int64 = 2000002000 // 系统错误 (vendor page): transient
@@ -115,6 +118,23 @@ func (c *Client) classify(op string, status int, body []byte) (result, error) {
 		e.Permanent = false
 	case c.tokenCodes[code] && op != OpToken:
 		return result{tokenFail: true}, e
+	case busy(desc):
+		// 精斗云 lists few codes; a refusal that says the service is busy
+		// or rate-limited is worth retrying whatever its code.
+		e.Permanent = false
 	}
 	return result{}, e
+}
+
+// busyWords mark a "try again later" description.
+var busyWords = []string{"繁忙", "频繁", "限流", "稍后", "超时", "超过限制", "调用次数", "busy", "rate limit", "too many", "timeout", "try again"}
+
+func busy(desc string) bool {
+	d := strings.ToLower(desc)
+	for _, w := range busyWords {
+		if strings.Contains(d, w) {
+			return true
+		}
+	}
+	return false
 }

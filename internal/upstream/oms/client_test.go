@@ -807,3 +807,21 @@ func TestPagingWithoutCount(t *testing.T) {
 		t.Fatalf("got %v, err %v, calls %d", got, err, e.fake.Calls(MethodARList))
 	}
 }
+
+// TestLaterPagesWithoutCount: the first page's count stands when later
+// pages leave it out (issue 10, item 9); reading stops at count rows.
+func TestLaterPagesWithoutCount(t *testing.T) {
+	t.Parallel()
+	e := setup(t, omstest.Config{}, nil)
+	for _, body := range []string{
+		`{"response":{"count":3,"lists":[{"bill_bn":"A"},{"bill_bn":"B"}]}}`,
+		`{"response":{"lists":[{"bill_bn":"C"}]}}`,
+	} {
+		e.fake.FailNext(MethodARList, 1, omstest.Failure{Body: body})
+	}
+	var got []string
+	err := e.c.ARList(context.Background(), ARQuery{}, func(b ARBill) error { got = append(got, b.BillBN); return nil })
+	if err != nil || strings.Join(got, "") != "ABC" || e.fake.Calls(MethodARList) != 2 {
+		t.Fatalf("got %v, err %v, calls %d", got, err, e.fake.Calls(MethodARList))
+	}
+}

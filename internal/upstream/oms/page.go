@@ -12,7 +12,8 @@ import (
 // the answer's count, not the page size it asked for (the vendor caps it):
 // it stops once it has seen count rows or a page comes back empty.
 //
-// Without a count in the answers it reads until an empty page.
+// Without a count in the answers it reads until an empty page. A count on
+// the first page only (later pages without one) still bounds the list.
 //
 // Guards, all transient (the data moved under us; a later retry reads a
 // settled list): the count changes between pages; a page repeats only rows
@@ -36,10 +37,16 @@ func pageAll[T any](ctx context.Context, c *Client, method string, biz map[strin
 		if err != nil {
 			return malformed(method, fmt.Errorf("page %d: %w", page, err))
 		}
-		if page > 1 && count != total {
+		switch {
+		case page == 1:
+			total = count
+		case count < 0:
+			// Later pages may leave count out: the first page's stands.
+		case total < 0:
+			total = count // the first page had none; trust the first given
+		case count != total:
 			return shifted(method, fmt.Sprintf("count changed from %d to %d at page %d", total, count, page))
 		}
-		total = count
 		if len(rows) > 0 && allSeen(rows, key, seen) {
 			return shifted(method, fmt.Sprintf("page %d repeats rows already read", page))
 		}

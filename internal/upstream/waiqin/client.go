@@ -295,7 +295,18 @@ func (c *Client) interpret(iface, msgID, sig string, status int, answer []byte) 
 		return nil, &upstream.Error{Vendor: Vendor, Op: iface, Code: env.Code,
 			Message: fmt.Sprintf("answer echoes msg_id %.40q, not the one sent", env.MsgID)}
 	}
+	// Plain text in response_data ("保存成功") confirms a save; a list query
+	// that answers text has answered no list, and reading it as an empty one
+	// could hide a confirmed statement.
+	if env.Text != "" && listInterface(iface) {
+		return nil, &upstream.Error{Vendor: Vendor, Op: iface, Status: status, Permanent: true,
+			Message: "response_data is text, not a list", Err: ErrMalformed}
+	}
 	return env.Data, nil
+}
+
+func listInterface(iface string) bool {
+	return iface == IfaceGetCustomers || iface == IfaceQueryStatement || iface == IfaceQueryExpenseStatement
 }
 
 // redact removes the credentials and the digest from vendor text that might

@@ -546,3 +546,67 @@ func TestTenants(t *testing.T) {
 		t.Fatalf("unknown tenant: %v", err)
 	}
 }
+
+// TestSaveAnswerWithTextData: a success whose response_data is plain text
+// ("保存成功") is a success for every save and error log (issue 10, item 6);
+// a list query answering text is malformed, never an empty list.
+func TestSaveAnswerWithTextData(t *testing.T) {
+	t.Parallel()
+	c, fake, _ := setup(t)
+	fake.SetSaveText("保存成功")
+	ctx := t.Context()
+	if err := c.SaveStatement(ctx, goods("HK1", "C1")); err != nil {
+		t.Fatalf("SaveStatement: %v", err)
+	}
+	if err := c.SaveExpense(ctx, expense("FY1", "C2")); err != nil {
+		t.Fatalf("SaveExpense: %v", err)
+	}
+	l := statement.ErrorLog{CustomerCode: "C3", StartDate: "2026-01-01", ErrorReason: "原因"}
+	if err := c.SaveStatementError(ctx, l); err != nil {
+		t.Fatalf("SaveStatementError: %v", err)
+	}
+	if err := c.SaveExpenseError(ctx, l); err != nil {
+		t.Fatalf("SaveExpenseError: %v", err)
+	}
+	if len(fake.Statements()) != 1 || len(fake.Expenses()) != 1 {
+		t.Fatal("not stored")
+	}
+}
+
+func TestQueryAnsweringTextIsMalformed(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		msgID := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+		_, _ = io.WriteString(w, `{"msg_id":"`+msgID+`","return_code":"0","response_data":"查询成功"}`)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := waiqin.New(waiqin.Config{BaseURL: srv.URL, OpenID: openID, AppKey: appKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.QueryStatement(t.Context(), waiqin.Query{TradeMonth: "2026-01"}, func(waiqin.StatementInfo) error { return nil })
+	if !errors.Is(err, waiqin.ErrMalformed) || !retry.IsPermanent(err) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestSeededConfirmedStatement: the fake answers a seeded statement's status
+// in the query, and a later save keeps it.
+func TestSeededConfirmedStatement(t *testing.T) {
+	t.Parallel()
+	c, fake, _ := setup(t)
+	fake.SeedStatement(*goods("HK9", "C1"), waiqintest.StatusConfirmed)
+	if err := c.SaveStatement(t.Context(), goods("HK1", "C1")); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	if err := c.QueryStatement(t.Context(), waiqin.Query{TradeMonth: "2026-01", CustomerCode: "C1"}, func(s waiqin.StatementInfo) error {
+		got[s.SerialNo] = s.StatementStatus
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if got["HK9"] != "已确认" || got["HK1"] != "未确认" {
+		t.Fatalf("statuses %v", got)
+	}
+}

@@ -24,6 +24,10 @@ type envelope struct {
 	// came as a JSON string, as is when it came as an object or array, nil
 	// when absent, null or "".
 	Data []byte
+	// Text is response_data when it came as a JSON string that holds plain
+	// text rather than JSON ("保存成功"): a save's answer may say so. Data is
+	// then nil; a list query treats it as malformed.
+	Text string
 }
 
 var errMalformed = errors.New("malformed answer")
@@ -58,7 +62,8 @@ func decodeEnvelope(b []byte) (envelope, error) {
 			break
 		}
 		if !json.Valid(inner) {
-			return envelope{}, fmt.Errorf("%w: response_data is a string but not JSON", errMalformed)
+			e.Text = string(inner)
+			break
 		}
 		e.Data = inner
 	default:

@@ -32,7 +32,7 @@ func TestDecodeEnvelope(t *testing.T) {
 		{"empty string code", `{"return_code":""}`, "", "", "", true},
 		{"float code", `{"return_code":0.0}`, "", "", "", true},
 		{"object code", `{"return_code":{}}`, "", "", "", true},
-		{"data string not JSON", `{"return_code":0,"response_data":"not json"}`, "", "", "", true},
+		{"data string of plain text", `{"return_code":0,"response_data":"保存成功"}`, "0", "", "", false},
 		{"HTML", `<html>502 Bad Gateway</html>`, "", "", "", true},
 		{"array", `[]`, "", "", "", true},
 		{"null", `null`, "", "", "", true},
@@ -47,6 +47,9 @@ func TestDecodeEnvelope(t *testing.T) {
 					t.Fatalf("err = %v, want ErrMalformed", err)
 				}
 				return
+			}
+			if err == nil && tt.name == "data string of plain text" && e.Text != "保存成功" {
+				t.Fatalf("text = %q", e.Text)
 			}
 			if err != nil || e.Code != tt.code || e.Msg != tt.msg || string(e.Data) != tt.data {
 				t.Fatalf("got %+v (data %s) err %v", e, e.Data, err)
@@ -99,7 +102,11 @@ func FuzzDecodeEnvelope(f *testing.F) {
 		if e.Data != nil && !json.Valid(e.Data) {
 			t.Fatalf("data is not JSON: %q", e.Data)
 		}
-		again, err := json.Marshal(map[string]any{"msg_id": e.MsgID, "return_code": e.Code, "return_msg": e.Msg, "response_data": string(e.Data)})
+		data := string(e.Data)
+		if e.Text != "" {
+			data = e.Text
+		}
+		again, err := json.Marshal(map[string]any{"msg_id": e.MsgID, "return_code": e.Code, "return_msg": e.Msg, "response_data": data})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +115,7 @@ func FuzzDecodeEnvelope(f *testing.F) {
 			t.Fatalf("round trip of %+v: %v", e, err)
 		}
 		// encoding/json replaces invalid UTF-8: compare only valid text.
-		if utf8.ValidString(e.Code) && utf8.Valid(e.Data) && (e2.Code != e.Code || !bytes.Equal(e2.Data, e.Data)) {
+		if utf8.ValidString(e.Code) && utf8.Valid(e.Data) && utf8.ValidString(e.Text) && (e2.Code != e.Code || !bytes.Equal(e2.Data, e.Data) || e2.Text != e.Text) {
 			t.Fatalf("round trip %+v -> %+v", e, e2)
 		}
 	})

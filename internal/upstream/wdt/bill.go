@@ -52,8 +52,9 @@ type Bill struct {
 // Direction is a bill's money direction.
 type Direction int
 
-// Directions, from fund_flow (0 in, 1 out) or, when that is missing,
-// fund_flow_desc (入账/出账).
+// Directions, from fund_flow (0 in, 1 out); when that is missing,
+// fund_flow_desc (入账/出账); then income_out_direction (收支类型: 1 支出,
+// 2 收入). With none of them the caller decides (the amount's sign).
 const (
 	DirectionUnknown Direction = iota
 	DirectionIn
@@ -84,7 +85,29 @@ func (b Bill) Direction() Direction {
 	case strings.Contains(b.FundFlowDesc, "出"):
 		return DirectionOut
 	}
+	switch d := strings.TrimSpace(b.Text("income_out_direction")); {
+	case d == "2" || strings.Contains(d, "收"):
+		return DirectionIn
+	case d == "1" || strings.Contains(d, "支"):
+		return DirectionOut
+	}
 	return DirectionUnknown
+}
+
+// Time is when the record happened: occur_time (动账时间); without it
+// create_time (创建时间); without that event_day (业务日期) at midnight,
+// Asia/Shanghai. Zero when the record has none of them.
+func (b Bill) Time() time.Time {
+	switch {
+	case !b.OccurTime.IsZero():
+		return b.OccurTime
+	case !b.CreateTime.IsZero():
+		return b.CreateTime
+	}
+	if t, err := time.ParseInLocation(dateLayout, b.EventDay, tz.Shanghai); err == nil {
+		return t
+	}
+	return time.Time{}
 }
 
 // Text returns a field of Raw as text: a JSON string's value, a number's

@@ -252,3 +252,33 @@ func TestDirection(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectionAndTimeFallbacks: fund_flow, then fund_flow_desc, then
+// income_out_direction (1 支出, 2 收入); occur_time, then create_time, then
+// event_day (issue 10, item 7).
+func TestDirectionAndTimeFallbacks(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		rec  string
+		dir  Direction
+		when string
+	}{
+		{`{"fund_flow":"0","income_out_direction":"1","occur_time":"2024-12-11T00:14:00","create_time":"2025-01-10 23:39:05"}`, DirectionIn, "2024-12-11 00:14:00"},
+		{`{"fund_flow_desc":"出账","income_out_direction":"2","create_time":"2025-01-10 23:39:05","event_day":"2024-12-11"}`, DirectionOut, "2025-01-10 23:39:05"},
+		{`{"income_out_direction":"1","event_day":"2024-12-11"}`, DirectionOut, "2024-12-11 00:00:00"},
+		{`{"income_out_direction":2}`, DirectionIn, ""},
+		{`{}`, DirectionUnknown, ""},
+	} {
+		var b Bill
+		if err := json.Unmarshal([]byte(tt.rec), &b); err != nil {
+			t.Fatal(err)
+		}
+		when := ""
+		if tm := b.Time(); !tm.IsZero() {
+			when = tm.In(tz.Shanghai).Format(dateTimeLayout)
+		}
+		if b.Direction() != tt.dir || when != tt.when {
+			t.Errorf("%s: direction %v time %q, want %v %q", tt.rec, b.Direction(), when, tt.dir, tt.when)
+		}
+	}
+}

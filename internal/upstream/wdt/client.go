@@ -116,9 +116,12 @@ func (c *Client) Platforms() []Platform { return append([]Platform(nil), c.platf
 
 // BillQuery selects bill records.
 type BillQuery struct {
-	ShopNos  []string  // shopNo: one or more shop codes (blanks and duplicates dropped)
-	Platform Platform  // subBillPlatform; "" means each configured platform in turn
-	Type     QueryType // 0 means ByBusinessDate
+	ShopNos  []string // shopNo: one or more shop codes (blanks and duplicates dropped)
+	Platform Platform // subBillPlatform; "" means each of Platforms in turn
+	// Platforms are queried in turn when Platform is ""; empty means every
+	// configured platform (Config.Platforms).
+	Platforms []Platform
+	Type      QueryType // 0 means ByBusinessDate
 	// Start and End bound the period, both inclusive, read in Asia/Shanghai:
 	// for ByBusinessDate only their dates count; for ByCreateTime they are
 	// sent to the second (set End to 23:59:59 for a whole day).
@@ -126,7 +129,8 @@ type BillQuery struct {
 }
 
 // Bills calls fn with every record matching q, page after page (following
-// nextRequestId until it is empty or "false"), platform after platform.
+// nextRequestId until it is empty or "false", or an empty page echoes the
+// cursor it was asked with), platform after platform.
 // It stops at fn's first error and returns it as is. Failures of the
 // vendor are *upstream.Error (Vendor "wdt") classified permanent or
 // transient; a cancelled ctx returns ctx.Err(). Records already passed to
@@ -139,6 +143,9 @@ func (c *Client) Bills(ctx context.Context, q BillQuery, fn func(Bill) error) er
 	plats := []Platform{q.Platform}
 	if q.Platform == "" {
 		plats = c.platforms
+		if len(q.Platforms) > 0 {
+			plats = q.Platforms
+		}
 	}
 	for _, p := range plats {
 		if err := c.platformBills(ctx, base, p, fn); err != nil {
@@ -173,6 +180,10 @@ func (c *Client) platformBills(ctx context.Context, base map[string]string, p Pl
 		if pg.next == "" {
 			return nil
 		}
+		if len(pg.bills) == 0 && (pg.next == next || seen[pg.next]) {
+			// An empty page that only echoes a cursor is the end, not a loop.
+			return nil
+		}
 		if seen[pg.next] {
 			// A cursor that comes back would page forever.
 			return &upstream.Error{Vendor: Vendor, Op: Method, Permanent: true,
@@ -200,8 +211,10 @@ func (c *Client) baseParams(q BillQuery) (map[string]string, error) {
 	if len(shops) == 0 {
 		return nil, bad("no shopNo")
 	}
-	if q.Platform != "" && !q.Platform.Valid() {
-		return nil, bad("unknown subBillPlatform %q", string(q.Platform))
+	for _, p := range append([]Platform{q.Platform}, q.Platforms...) {
+		if p != "" && !p.Valid() {
+			return nil, bad("unknown subBillPlatform %q", string(p))
+		}
 	}
 	typ := q.Type
 	if typ == 0 {

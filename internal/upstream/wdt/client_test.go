@@ -209,6 +209,8 @@ func TestErrorClasses(t *testing.T) {
 		status    int
 	}{
 		{"busy", wdttest.Busy, false, "500/FAIL", 0},
+		{"system error 500", wdttest.SystemError, false, "500/FAIL", 0},
+		{"resultCode 502", wdttest.Failure{ResultCode: "502", Message: "网关错误"}, false, "502/FAIL", 0},
 		{"call limited", wdttest.CallLimited, false, "7/accesscontrol.limited-by-app-access-count", 0},
 		{"remote timeout", wdttest.ServiceTimeout, false, "15/isp.top-remote-connection-timeout", 0},
 		{"invalid signature", wdttest.InvalidSignature, true, "25/isv.invalid-signature", 0},
@@ -635,5 +637,47 @@ func TestNewValidates(t *testing.T) {
 				t.Fatalf("err = %v, want one containing %s", err, tt.msg)
 			}
 		})
+	}
+}
+
+// TestPagingEndsOnEmptyEcho: an empty last page that echoes the cursor it
+// was asked with ends paging, with or without the cursor inside data (its
+// top-level twin then empty) (issue 10, item 7).
+func TestPagingEndsOnEmptyEcho(t *testing.T) {
+	t.Parallel()
+	for _, inData := range []bool{false, true} {
+		t.Run(fmt.Sprintf("cursor in data %v", inData), func(t *testing.T) {
+			t.Parallel()
+			s, c := setup(t, wdttest.Config{PageSize: 3, Ending: wdttest.EndEcho, Shape: wdttest.DataRecords, CursorInData: inData})
+			want, err := s.AddSample("s1", wdt.PlatformDouyinFunds, day(2026, 11, 5), 6)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := collect(t, c, november("s1"))
+			if err != nil || len(got) != len(want) {
+				t.Fatalf("%d bills, err %v", len(got), err)
+			}
+			// Pages 1 and 2 are full, page 3 is empty and echoes page 2's cursor.
+			if st := s.Stats(); st.Pages != 3 {
+				t.Fatalf("stats %+v", st)
+			}
+		})
+	}
+}
+
+// TestRecoversAfterSystemError: a resultCode "500" 系统异常 is transient; the
+// same query asked again succeeds.
+func TestRecoversAfterSystemError(t *testing.T) {
+	t.Parallel()
+	s, c := setup(t, wdttest.Config{})
+	if _, err := s.AddSample("s1", wdt.PlatformDouyinFunds, day(2026, 11, 5), 2); err != nil {
+		t.Fatal(err)
+	}
+	s.FailNext(wdttest.SystemError)
+	if _, err := collect(t, c, november("s1")); !errors.Is(err, upstream.ErrTransient) {
+		t.Fatalf("first try: %v", err)
+	}
+	if got, err := collect(t, c, november("s1")); err != nil || len(got) != 2 {
+		t.Fatalf("second try: %d bills, %v", len(got), err)
 	}
 }

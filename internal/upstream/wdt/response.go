@@ -56,8 +56,10 @@ func decodePage(body []byte) (page, error) {
 	if err != nil {
 		return page{}, err
 	}
-	if has(top, "nextRequestId") {
-		next = text(top, "nextRequestId")
+	// A top-level cursor wins, but an empty one does not hide the one
+	// inside data (the field table lists nextRequestId in both places).
+	if t := text(top, "nextRequestId"); has(top, "nextRequestId") && (t != "" || next == "") {
+		next = t
 	}
 	p := page{next: endOfPaging(next)}
 	if len(records) > 0 {
@@ -201,8 +203,9 @@ func gatewayTransient(code, sub, msg string) bool {
 }
 
 // businessError classifies a 慧经营 answer whose resultCode is not 200:
-// 429/503/504 or busy wording (繁忙, busy, 限流, 频繁, 稍后, 超时, timeout)
-// anywhere in it is transient; any other refusal is permanent.
+// 429, any 5xx ("500" 系统异常) or busy wording (繁忙, busy, 限流, 频繁,
+// 稍后, 超时, timeout) anywhere in it is transient; any other refusal is
+// permanent.
 func businessError(code, sub, msg, detail, solution string) *upstream.Error {
 	c := code
 	if sub != "" {
@@ -213,8 +216,7 @@ func businessError(code, sub, msg, detail, solution string) *upstream.Error {
 		m = "request refused"
 	}
 	transient := busy(msg) || busy(sub) || busy(detail) || busy(solution)
-	switch code {
-	case "429", "503", "504":
+	if code == "429" || len(code) == 3 && code[0] == '5' && isDigits(code) {
 		transient = true
 	}
 	return &upstream.Error{Vendor: Vendor, Op: Method, Code: c, Message: clipMsg(m), Permanent: !transient}

@@ -33,6 +33,7 @@ func TestDecodePageShapes(t *testing.T) {
 		{"next FALSE", `{"resultCode":"200","data":[],"nextRequestId":"FALSE"}`, nil, ""},
 		{"next as big number", `{"resultCode":"200","data":[],"nextRequestId":17500041962153605512}`, nil, "17500041962153605512"},
 		{"next inside data", `{"resultCode":"200","data":{"records":[],"nextRequestId":"7"}}`, nil, "7"},
+		{"empty top-level next keeps data's", `{"resultCode":"200","data":{"records":[],"nextRequestId":"7"},"nextRequestId":""}`, nil, "7"},
 		{"top-level next wins", `{"resultCode":"200","data":{"records":[],"nextRequestId":"7"},"nextRequestId":"false"}`, nil, ""},
 		{"BOM and spaces", "\xef\xbb\xbf  {\"resultCode\":\"200\",\"data\":[]}  ", nil, ""},
 	}

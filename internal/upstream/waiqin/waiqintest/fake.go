@@ -142,13 +142,22 @@ type Server struct {
 	refused    map[string]int
 	seen       map[string]time.Time
 	nextID     int
+	saveText   string
 }
 
 type saved[T any] struct {
 	doc      T
 	id       string
 	modified time.Time
+	status   string // statement_status; "" answers StatusUnconfirmed
 }
+
+// Statement states 勤策 shows (statement_status). The spec's example has
+// 已确认; the fake answers StatusUnconfirmed for what it saved itself.
+const (
+	StatusConfirmed   = "已确认"
+	StatusUnconfirmed = "未确认"
+)
 
 // New starts a fake on a loopback port; Close stops it.
 func New(cfg Config) *Server {
@@ -228,6 +237,34 @@ func (s *Server) SetDataStyle(d DataStyle) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.dataStyle = d
+}
+
+// SetSaveText makes every successful save and error log answer with
+// response_data holding this plain text (e.g. "保存成功"), as some 勤策
+// tenants do; "" (the default) answers without response_data.
+func (s *Server) SetSaveText(text string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.saveText = text
+}
+
+// SeedStatement stores a goods statement as if a 勤策 user had made or
+// confirmed it: status is its statement_status (StatusConfirmed, …).
+func (s *Server) SeedStatement(st statement.Statement, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := keepID(s, s.statements[st.SerialNo], cloneStatement(st))
+	v.status = status
+	s.statements[st.SerialNo] = v
+}
+
+// SeedExpense is SeedStatement for an expense statement.
+func (s *Server) SeedExpense(e statement.Expense, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v := keepID(s, s.expenses[e.StatementNo], cloneExpense(e))
+	v.status = status
+	s.expenses[e.StatementNo] = v
 }
 
 // SetCustomers replaces what getCustomers answers.
@@ -332,6 +369,7 @@ type answer struct {
 	code   string
 	msg    string
 	data   []byte
+	text   string // plain-text response_data (always a JSON string)
 }
 
 func refuse(code, msg string) answer { return answer{status: http.StatusOK, code: code, msg: msg} }
@@ -551,7 +589,7 @@ func (s *Server) saveStatement(body []byte) answer {
 		return refuse(CodeFailure, "客户不存在")
 	}
 	s.statements[st.SerialNo] = keepID(s, s.statements[st.SerialNo], st)
-	return answer{code: CodeOK}
+	return s.saved()
 }
 
 func (s *Server) saveExpense(body []byte) answer {
@@ -577,7 +615,7 @@ func (s *Server) saveExpense(body []byte) answer {
 		return refuse(CodeFailure, "客户不存在")
 	}
 	s.expenses[e.StatementNo] = keepID(s, s.expenses[e.StatementNo], e)
-	return answer{code: CodeOK}
+	return s.saved()
 }
 
 // keepID stores doc, keeping the statement_id of the one it replaces.
@@ -589,7 +627,11 @@ func keepID[T any](s *Server, old *saved[T], doc T) *saved[T] {
 		s.nextID++
 		id = strconv.FormatInt(7628813591021350000+int64(s.nextID), 10)
 	}
-	return &saved[T]{doc: doc, id: id, modified: s.cfg.Now()}
+	status := ""
+	if old != nil {
+		status = old.status // a save does not undo a confirmation
+	}
+	return &saved[T]{doc: doc, id: id, modified: s.cfg.Now(), status: status}
 }
 
 func (s *Server) saveError(body []byte, into map[string]statement.ErrorLog) answer {
@@ -609,7 +651,16 @@ func (s *Server) saveError(body []byte, into map[string]statement.ErrorLog) answ
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	into[l.CustomerCode+"|"+l.StartDate] = l
-	return answer{code: CodeOK}
+	return s.saved()
+}
+
+// saved is the success answer of a save; s.mu is held.
+func (s *Server) saved() answer {
+	a := answer{code: CodeOK}
+	if s.saveText != "" {
+		a.text = s.saveText
+	}
+	return a
 }
 
 // text reads a request field that 勤策 accepts as a string or a number.
@@ -659,14 +710,17 @@ type info struct {
 	ApproveTime     string `json:"approve_time"`
 }
 
-func makeInfo(id, number, customer, start, end string, modified time.Time) info {
+func makeInfo(id, number, customer, start, end, status string, modified time.Time) info {
 	h := fnv.New64a()
 	_, _ = h.Write([]byte(customer))
 	m := modified.In(tz.Shanghai)
+	if status == "" {
+		status = StatusUnconfirmed
+	}
 	return info{
 		StatementID: id, SerialNo: number, CustomerCode: customer, CustomerName: "客户" + customer,
 		StartDate: start, EndDate: end, LastPerson: "ksfsync", LastDate: m.Format(date),
-		StatementStatus: "未确认", CustomerID: strconv.FormatUint(h.Sum64()>>1, 10),
+		StatementStatus: status, CustomerID: strconv.FormatUint(h.Sum64()>>1, 10),
 		ModifyTime: m.Format(dateTime),
 	}
 }
@@ -706,7 +760,7 @@ func (s *Server) query(body []byte, goods bool) answer {
 			v := s.statements[k]
 			d := v.doc
 			if (customer == "" || d.CustomerCode == customer) && inMonth(tradeMonth, d.TradeMonth, d.StartDate, d.EndDate) {
-				rows = append(rows, makeInfo(v.id, d.SerialNo, d.CustomerCode, d.StartDate, d.EndDate, v.modified))
+				rows = append(rows, makeInfo(v.id, d.SerialNo, d.CustomerCode, d.StartDate, d.EndDate, v.status, v.modified))
 			}
 		}
 	} else {
@@ -714,7 +768,7 @@ func (s *Server) query(body []byte, goods bool) answer {
 			v := s.expenses[k]
 			d := v.doc
 			if (customer == "" || d.CustomerCode == customer) && inMonth(tradeMonth, d.TradeMonth, d.StartDate, d.EndDate) {
-				rows = append(rows, makeInfo(v.id, d.StatementNo, d.CustomerCode, d.StartDate, d.EndDate, v.modified))
+				rows = append(rows, makeInfo(v.id, d.StatementNo, d.CustomerCode, d.StartDate, d.EndDate, v.status, v.modified))
 			}
 		}
 	}
@@ -794,7 +848,10 @@ func (s *Server) write(w http.ResponseWriter, iface, msgID string, a answer) {
 		b.WriteString(`,"return_msg":`)
 		writeJSON(&b, a.msg)
 	}
-	if a.data != nil {
+	if a.text != "" {
+		b.WriteString(`,"response_data":`)
+		writeJSON(&b, a.text)
+	} else if a.data != nil {
 		b.WriteString(`,"response_data":`)
 		if asObject {
 			b.Write(a.data)

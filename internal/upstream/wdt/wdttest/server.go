@@ -38,6 +38,10 @@ const (
 	EndEmpty                // "nextRequestId":""
 	EndAbsent               // no nextRequestId at all
 	EndBool                 // "nextRequestId":false (a JSON boolean)
+	// EndEcho: the last page echoes the cursor it was asked with (a cursor
+	// that does not move; seen on real tenants), so it ends only by being
+	// empty. Use it with a full last page (no ExactEnd) to get that empty page.
+	EndEcho
 )
 
 // Shape is where the records sit in the answer.
@@ -76,6 +80,10 @@ type Config struct {
 	// page always gets a nextRequestId, and the page after the last full one
 	// is empty and final.
 	ExactEnd bool
+	// CursorInData writes nextRequestId inside data ({"records":…,
+	// "nextRequestId":…}, with Shape DataRecords) and an empty one at the top
+	// level, as the field table's two nextRequestId rows allow.
+	CursorInData bool
 }
 
 // Failure is an injected answer (see FailNext). Set one of Status, Gateway,
@@ -97,6 +105,7 @@ type GatewayError struct {
 // Ready-made failures.
 var (
 	Busy             = Failure{ResultCode: "500", Message: "系统繁忙，请稍后再试"}
+	SystemError      = Failure{ResultCode: "500", Message: "系统异常"} // a 5xx without busy wording
 	InvalidSignature = Failure{Gateway: &GatewayError{Code: "25", Msg: "Invalid signature", SubCode: "isv.invalid-signature"}}
 	CallLimited      = Failure{Gateway: &GatewayError{Code: "7", Msg: "App Call Limited", SubCode: "accesscontrol.limited-by-app-access-count", SubMsg: "This ban will last for 1 more seconds"}}
 	ServiceTimeout   = Failure{Gateway: &GatewayError{Code: "15", Msg: "Remote service error", SubCode: "isp.top-remote-connection-timeout", SubMsg: "远程服务调用超时"}}
@@ -576,12 +585,20 @@ func (s *Server) servePage(w http.ResponseWriter, form url.Values) {
 	switch {
 	case !last:
 		body["nextRequestId"] = strconv.FormatInt(cursorBase+lastSeq, 10)
+	case s.cfg.Ending == EndEcho:
+		if n := form.Get("nextRequestId"); n != "" {
+			body["nextRequestId"] = n
+		}
 	case s.cfg.Ending == EndFalse:
 		body["nextRequestId"] = "false"
 	case s.cfg.Ending == EndEmpty:
 		body["nextRequestId"] = ""
 	case s.cfg.Ending == EndBool:
 		body["nextRequestId"] = false
+	}
+	if next, ok := body["nextRequestId"]; ok && s.cfg.CursorInData && s.cfg.Shape == DataRecords {
+		body["data"] = map[string]any{"records": out, "nextRequestId": next}
+		body["nextRequestId"] = ""
 	}
 	s.pages.Add(1)
 	s.write(w, s.wrap(body))
