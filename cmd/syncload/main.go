@@ -1,7 +1,7 @@
 // Command syncload measures the worker end to end, in one process: it
 // starts a Redis (an in-process miniredis, or -redis), 商派 OMS and 勤策 fakes
 // (every answer delayed by -vendor-latency), a receiver and a worker
-// (internal/app, as cmd/receiver and cmd/worker wire them), sends -n signed
+// (internal/process, as cmd/receiver and cmd/worker wire them), sends -n signed
 // pushes of -customers customers each, and measures for every statement the
 // time from its push's 200 to the moment the 勤策 fake stored it. It prints
 // p50/p90/p99 and saves per second.
@@ -9,6 +9,10 @@
 //	syncload -n 100 -customers 3 -interval 100ms                     # latency, immediate fakes
 //	syncload -n 200 -customers 4 -vendor-latency 50ms -waiqin-rps 20 -concurrency 20
 //	syncload -redis redis://127.0.0.1:6379/9 …                       # the real Redis (an empty database)
+//	syncload -bulk 2000 -n 30 -customers 1 -interval 2s -vendor-latency 50ms -waiqin-rps 20   # mixed: one-customer pushes while a bulk push drains
+//	syncload -workers 3 -oms-rps 5 -n 20 -customers 2 -bills 1           # three workers, one OMS limit
+//
+// It also prints how many requests each fake saw in every second.
 //
 // With -mem it instead builds and saves one statement of 50,000 trade and
 // detail lines through the worker's handler (source.OMSGoods, reconcile, the
@@ -43,6 +47,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		interval    = fs.Duration("interval", 0, "pause between two pushes (0 = back to back)")
 		latency     = fs.Duration("vendor-latency", 0, "added to every answer of the OMS and 勤策 fakes")
 		waiqinRPS   = fs.Float64("waiqin-rps", 0, "KSF_WAIQIN_RPS (0 = no limit)")
+		omsRPS      = fs.Float64("oms-rps", 0, "KSF_OMS_RPS (0 = no limit)")
+		workers     = fs.Int("workers", 1, "worker instances, each with its own Redis connection and vendor clients")
+		bulk        = fs.Int("bulk", 0, "customers of one bulk push sent first; the -n pushes go out while it drains")
 		concurrency = fs.Int("concurrency", 10, "KSF_WORKER_CONCURRENCY")
 		redisURL    = fs.String("redis", "", "Redis URL (an empty database); empty = an in-process miniredis")
 		timeout     = fs.Duration("timeout", 10*time.Minute, "for every statement to be saved after the last push")
@@ -88,7 +95,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 0
 	}
 	res, err := Run(ctx, Options{N: *n, Customers: *customers, Bills: *bills, Interval: *interval, VendorLatency: *latency,
-		WaiqinRPS: *waiqinRPS, Concurrency: *concurrency, RedisURL: *redisURL, Timeout: *timeout, Log: logw})
+		WaiqinRPS: *waiqinRPS, OMSRPS: *omsRPS, Workers: *workers, Bulk: *bulk, Concurrency: *concurrency, RedisURL: *redisURL, Timeout: *timeout, Log: logw})
 	if err != nil {
 		fmt.Fprintln(stderr, "syncload:", err)
 		return 1
