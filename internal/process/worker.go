@@ -16,6 +16,7 @@ import (
 	"github.com/ksfsync/ksfsync/internal/failures"
 	"github.com/ksfsync/ksfsync/internal/logging"
 	"github.com/ksfsync/ksfsync/internal/metrics"
+	"github.com/ksfsync/ksfsync/internal/ratelimit"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 	"github.com/ksfsync/ksfsync/internal/vendors"
@@ -35,7 +36,7 @@ type Worker struct {
 	// Mux routes task kinds to handlers; Open registers Handlers on it.
 	Mux *asynq.ServeMux
 	// Handlers process the tasks; nil = the vendors Config names
-	// (vendors.New). Tests and the demo may set their own; a nil Enqueuer is
+	// (vendors.NewShared, rate limits shared through Redis). Tests and the demo may set their own; a nil Enqueuer is
 	// filled with the worker's Redis.
 	Handlers *tasks.Handlers
 	// Metrics collects the worker's series; nil = a new set.
@@ -102,7 +103,8 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	store := failures.New(w.conn.Client, failures.Options{})
 	h := w.Handlers
 	if h == nil {
-		set, err := vendors.New(cfg, w.Metrics, log)
+		// Vendor rate limits are totals across processes, kept in Redis.
+		set, err := vendors.NewShared(cfg, w.Metrics, ratelimit.New(w.conn.Client), log)
 		if err != nil {
 			return err
 		}
