@@ -115,7 +115,7 @@ func build(opt asynq.RedisConnOpt, o Options) (asynq.RedisConnOpt, redis.Univers
 		})
 	case asynq.RedisClusterClientOpt:
 		v.DialTimeout, v.ReadTimeout, v.WriteTimeout = o.DialTimeout, o.ReadTimeout, o.WriteTimeout
-		return v, redis.NewClusterClient(&redis.ClusterOptions{
+		return v, newCluster(&redis.ClusterOptions{
 			Addrs: v.Addrs, MaxRedirects: v.MaxRedirects, Username: v.Username, Password: v.Password, TLSConfig: v.TLSConfig,
 			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
 			PoolSize: o.PoolSize, PoolTimeout: o.PoolTimeout, MaxRetries: o.MaxRetries, DialerRetries: dialRetries,
