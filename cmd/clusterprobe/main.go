@@ -1,8 +1,8 @@
 // Command clusterprobe measures how long ksfsync's Redis Cluster client
 // takes to recover when a master dies: it writes one key per queue hash tag
 // every -every through redisconn (the worker's client and timeouts), watches
-// which node owns each key's slot (CLUSTER SLOTS, asked of every seed node
-// directly), and prints, per key, when writes started failing, when the slot
+// which online master owns each key's slot (CLUSTER SHARDS, asked of the seed
+// nodes directly), and prints, per key, when writes started failing, when the slot
 // got its new master, and when writes succeeded again.
 //
 //	clusterprobe -addrs 127.0.0.1:7000,…,127.0.0.1:7005 -for 60s    # then kill a master

@@ -104,7 +104,7 @@ func Probe(ctx context.Context, o Options) (Result, error) {
 		res.Keys = append(res.Keys, &keyState{Tag: t})
 	}
 	owners := func() {
-		slots := clusterSlots(ctx, seeds)
+		slots := clusterShards(ctx, seeds)
 		if slots == nil {
 			return
 		}
@@ -166,12 +166,13 @@ func Probe(ctx context.Context, o Options) (Result, error) {
 	}
 }
 
-// clusterSlots asks the seeds in turn; nil if none answers.
-func clusterSlots(ctx context.Context, seeds []*redis.Client) []redis.ClusterSlot {
+// clusterShards asks the seeds in turn (CLUSTER SHARDS); nil if none
+// answers.
+func clusterShards(ctx context.Context, seeds []*redis.Client) []redis.ClusterShard {
 	for _, s := range seeds {
-		slots, err := s.ClusterSlots(ctx).Result()
+		shards, err := s.ClusterShards(ctx).Result()
 		if err == nil {
-			return slots
+			return shards
 		}
 		if errors.Is(err, context.Canceled) {
 			return nil
@@ -180,10 +181,19 @@ func clusterSlots(ctx context.Context, seeds []*redis.Client) []redis.ClusterSlo
 	return nil
 }
 
-func ownerOf(slots []redis.ClusterSlot, slot int) string {
-	for _, s := range slots {
-		if slot >= s.Start && slot <= s.End && len(s.Nodes) > 0 {
-			return s.Nodes[0].Addr
+// ownerOf is the address of the slot's master while it is online; "" while
+// the slot has none (a dead master not yet replaced).
+func ownerOf(shards []redis.ClusterShard, slot int) string {
+	for _, sh := range shards {
+		for _, r := range sh.Slots {
+			if int64(slot) < r.Start || int64(slot) > r.End {
+				continue
+			}
+			for _, n := range sh.Nodes {
+				if n.Role == "master" && n.Health == "online" {
+					return fmt.Sprintf("%s:%d", n.IP, n.Port)
+				}
+			}
 		}
 	}
 	return ""

@@ -44,9 +44,12 @@ type Options struct {
 	// Bulk, when > 0, is one push of that many customers sent before the N
 	// pushes, which then go out while it drains (the mixed scenario).
 	Bulk     int
-	RedisURL string        // empty = an in-process miniredis
-	Timeout  time.Duration // for every statement to be saved after the last push
-	Log      io.Writer     // the receiver's and the worker's JSON log; nil = discarded
+	RedisURL string // empty = an in-process miniredis
+	// RedisCluster: seed nodes of a Redis Cluster (KSF_REDIS_CLUSTER_ADDRS)
+	// used instead of RedisURL.
+	RedisCluster []string
+	Timeout      time.Duration // for every statement to be saved after the last push
+	Log          io.Writer     // the receiver's and the worker's JSON log; nil = discarded
 }
 
 // Result of a load run. Latencies are from a push's 200 to the moment the
@@ -164,17 +167,35 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	res := Result{Options: o, Statements: o.N*o.Customers + o.Bulk}
 
 	redisURL := o.RedisURL
-	if redisURL == "" {
+	redisVar := "KSF_REDIS_URL=" + redisURL
+	switch {
+	case len(o.RedisCluster) > 0:
+		cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: o.RedisCluster})
+		err := checkEmpty(ctx, cc)
+		_ = cc.Close()
+		if err != nil {
+			return res, fmt.Errorf("-redis-cluster: %w", err)
+		}
+		redisVar = "KSF_REDIS_CLUSTER_ADDRS=" + strings.Join(o.RedisCluster, ",")
+		res.Redis = "cluster " + strings.Join(o.RedisCluster, ",")
+	case redisURL == "":
 		mr, err := miniredis.Run()
 		if err != nil {
 			return res, fmt.Errorf("miniredis: %w", err)
 		}
 		defer mr.Close()
-		redisURL = "redis://" + mr.Addr()
+		redisVar = "KSF_REDIS_URL=redis://" + mr.Addr()
 		res.Redis = "miniredis (in process)"
-	} else {
-		if err := checkEmpty(ctx, redisURL); err != nil {
-			return res, err
+	default:
+		opt, err := redis.ParseURL(redisURL)
+		if err != nil {
+			return res, fmt.Errorf("-redis: %w", err)
+		}
+		rdb := redis.NewClient(opt)
+		err = checkEmpty(ctx, rdb)
+		_ = rdb.Close()
+		if err != nil {
+			return res, fmt.Errorf("-redis %s: %w", redactURL(redisURL), err)
 		}
 		res.Redis = redactURL(redisURL)
 	}
@@ -204,7 +225,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 
 	env := []string{
-		"KSF_REDIS_URL=" + redisURL, "KSF_PUSH_SECRET=" + pushSecret,
+		redisVar, "KSF_PUSH_SECRET=" + pushSecret,
 		"KSF_HTTP_ADDR=127.0.0.1:0", "KSF_ADMIN_ADDR=127.0.0.1:0",
 		"KSF_WORKER_CONCURRENCY=" + strconv.Itoa(o.Concurrency),
 		"KSF_STATEMENT_SOURCE=oms", "KSF_EXPENSE_SOURCE=oms",
@@ -347,15 +368,9 @@ func sendPush(ctx context.Context, c *http.Client, pushURL, tenant, msgID string
 // checkEmpty refuses a Redis database whose queues hold tasks already: the
 // worker would take them (another run's, another tool's) and the figures
 // would mean nothing.
-func checkEmpty(ctx context.Context, redisURL string) error {
-	opt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		return fmt.Errorf("-redis: %w", err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
+func checkEmpty(ctx context.Context, rdb redis.UniversalClient) error {
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("-redis %s: %w", redactURL(redisURL), err)
+		return err
 	}
 	in := asynq.NewInspectorFromRedisClient(rdb)
 	queues, err := in.Queues()
@@ -368,7 +383,7 @@ func checkEmpty(ctx context.Context, redisURL string) error {
 			return err
 		}
 		if n := info.Pending + info.Active + info.Scheduled + info.Retry; n > 0 {
-			return fmt.Errorf("-redis %s: queue %q holds %d unfinished tasks; use an empty database (redis-cli -n N flushdb)", redactURL(redisURL), q, n)
+			return fmt.Errorf("queue %q holds %d unfinished tasks; use an empty database (redis-cli -n N flushdb)", q, n)
 		}
 	}
 	return nil

@@ -29,6 +29,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -52,6 +53,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		bulk        = fs.Int("bulk", 0, "customers of one bulk push sent first; the -n pushes go out while it drains")
 		concurrency = fs.Int("concurrency", 10, "KSF_WORKER_CONCURRENCY")
 		redisURL    = fs.String("redis", "", "Redis URL (an empty database); empty = an in-process miniredis")
+		cluster     = fs.String("redis-cluster", "", "Redis Cluster seed nodes, comma-separated (KSF_REDIS_CLUSTER_ADDRS), instead of -redis")
 		timeout     = fs.Duration("timeout", 10*time.Minute, "for every statement to be saved after the last push")
 		logPath     = fs.String("log", "", "write the receiver's and the worker's JSON log to this file (default: discarded)")
 		mem         = fs.Bool("mem", false, "memory mode: build and save one large statement, print the peak RSS")
@@ -94,7 +96,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, res)
 		return 0
 	}
-	res, err := Run(ctx, Options{N: *n, Customers: *customers, Bills: *bills, Interval: *interval, VendorLatency: *latency,
+	var clusterAddrs []string
+	if *cluster != "" {
+		clusterAddrs = strings.Split(*cluster, ",")
+	}
+	res, err := Run(ctx, Options{RedisCluster: clusterAddrs, N: *n, Customers: *customers, Bills: *bills, Interval: *interval, VendorLatency: *latency,
 		WaiqinRPS: *waiqinRPS, OMSRPS: *omsRPS, Workers: *workers, Bulk: *bulk, Concurrency: *concurrency, RedisURL: *redisURL, Timeout: *timeout, Log: logw})
 	if err != nil {
 		fmt.Fprintln(stderr, "syncload:", err)
