@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ksfsync/ksfsync/internal/process"
+	"github.com/ksfsync/ksfsync/internal/ratelimit"
 	"github.com/ksfsync/ksfsync/internal/vendors"
 
 	"github.com/hibiken/asynq"
@@ -160,7 +161,8 @@ func setupE2EOn(t *testing.T, rdb redis.UniversalClient, redisVar string, opts [
 
 func (x *e2e) startWorker(t *testing.T) *process.Worker {
 	t.Helper()
-	set, err := vendors.New(x.cfg, nil, zerolog.Nop())
+	// Rate limits shared through the test's Redis, as the worker's own are.
+	set, err := vendors.NewShared(x.cfg, nil, ratelimit.New(x.rdb), zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
