@@ -142,6 +142,7 @@ type gate struct {
 	mu        sync.Mutex
 	busy      bool
 	high, low []chan struct{}
+	queued    chan struct{} // tests: told of every waiter queued; nil = nobody
 }
 
 func (g *gate) acquire(ctx context.Context, interactive bool) error {
@@ -158,6 +159,9 @@ func (g *gate) acquire(ctx context.Context, interactive bool) error {
 		g.low = append(g.low, ch)
 	}
 	g.mu.Unlock()
+	if g.queued != nil {
+		g.queued <- struct{}{}
+	}
 	select {
 	case <-ch:
 		return nil

@@ -150,39 +150,31 @@ func TestLimitOf(t *testing.T) {
 // turn on.
 func TestGateInteractiveFirst(t *testing.T) {
 	t.Parallel()
-	var g gate
+	g := gate{queued: make(chan struct{})}
 	ctx := context.Background()
 	if err := g.acquire(ctx, false); err != nil {
 		t.Fatal(err)
 	}
 	order := make(chan string, 3)
-	queued := func(n int) {
-		for {
-			g.mu.Lock()
-			l := len(g.high) + len(g.low)
-			g.mu.Unlock()
-			if l == n {
-				return
-			}
-			time.Sleep(time.Millisecond) // polls the gate's own state, not the clock
-		}
-	}
-	go func() { _ = g.acquire(ctx, false); order <- "bulk"; g.release() }()
-	queued(1)
+	queued := func() { <-g.queued }
+	bulkDone := make(chan struct{})
+	go func() { _ = g.acquire(ctx, false); order <- "bulk"; g.release(); close(bulkDone) }()
+	queued()
 	cctx, cancel := context.WithCancel(ctx)
 	gone := make(chan error)
 	go func() { gone <- g.acquire(cctx, true) }()
-	queued(2)
+	queued()
 	cancel()
 	if err := <-gone; !errors.Is(err, context.Canceled) {
 		t.Fatal(err)
 	}
 	go func() { _ = g.acquire(lane.WithInteractive(ctx), true); order <- "interactive"; g.release() }()
-	queued(2)
+	queued()
 	g.release()
 	if a, b := <-order, <-order; a != "interactive" || b != "bulk" {
 		t.Errorf("order %s, %s", a, b)
 	}
+	<-bulkDone
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if g.busy {
