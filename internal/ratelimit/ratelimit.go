@@ -18,6 +18,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-redis/redis_rate/v10"
@@ -53,17 +54,23 @@ func Key(vendor string, credential ...string) string {
 
 // Limiter returns the shared limiter of rps requests per second (> 0) with
 // burst (0 = 1) for vendor's credential. The same key returns the same
-// limiter; its rate is the first caller's.
+// limiter, at the lowest rate asked for it (two tenants configured with one
+// credential and different rates get the stricter one).
 func (l *Limits) Limiter(key string, rps float64, burst int) (*Shared, error) {
 	if rps <= 0 || math.IsNaN(rps) || math.IsInf(rps, 0) || burst < 0 {
 		return nil, fmt.Errorf("shared rate limit %s: rate %v burst %d: want a positive rate and burst ≥ 0", key, rps, burst)
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	lim := limitOf(rps, max(1, burst))
 	if s, ok := l.byID[key]; ok {
+		if old := s.limit.Load(); interval(lim) > interval(*old) {
+			s.limit.Store(&lim)
+		}
 		return s, nil
 	}
-	s := &Shared{rdb: l.rdb, key: key, limit: limitOf(rps, max(1, burst))}
+	s := &Shared{rdb: l.rdb, key: key}
+	s.limit.Store(&lim)
 	l.byID[key] = s
 	return s, nil
 }
@@ -84,6 +91,9 @@ func limitOf(rps float64, burst int) redis_rate.Limit {
 	return redis_rate.Limit{Rate: 1, Period: time.Duration(Headroom * float64(time.Second) / rps), Burst: burst}
 }
 
+// interval is the time between two requests under l.
+func interval(l redis_rate.Limit) time.Duration { return l.Period / time.Duration(l.Rate) }
+
 // ErrWouldExceedDeadline: the next free slot is after ctx's deadline.
 var ErrWouldExceedDeadline = errors.New("rate limit: the wait would exceed the context deadline")
 
@@ -91,7 +101,7 @@ var ErrWouldExceedDeadline = errors.New("rate limit: the wait would exceed the c
 type Shared struct {
 	rdb   *redis_rate.Limiter
 	key   string
-	limit redis_rate.Limit
+	limit atomic.Pointer[redis_rate.Limit]
 	turn  gate
 }
 
@@ -108,7 +118,7 @@ func (s *Shared) Wait(ctx context.Context) error {
 	defer s.turn.release()
 	var timer *time.Timer
 	for {
-		res, err := s.rdb.Allow(ctx, s.key, s.limit)
+		res, err := s.rdb.Allow(ctx, s.key, *s.limit.Load())
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()

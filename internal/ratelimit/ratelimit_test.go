@@ -115,9 +115,13 @@ func TestLimiterRefusesBadRates(t *testing.T) {
 		}
 	}
 	a, _ := l.Limiter("same", 5, 0)
-	b, _ := l.Limiter("same", 5, 0)
-	if a != b {
-		t.Error("one key, two limiters: the local queue would not be shared")
+	b, _ := l.Limiter("same", 2, 0)
+	c, _ := l.Limiter("same", 10, 0)
+	if a != b || b != c {
+		t.Error("one key, several limiters: the local queue would not be shared")
+	}
+	if got := interval(*a.limit.Load()); got != 510*time.Millisecond {
+		t.Errorf("interval %v: want the strictest rate asked (2/s, with headroom)", got)
 	}
 }
 
