@@ -40,6 +40,8 @@ type fakeVendors struct {
 	omsSrv   *httptest.Server
 	waiqSrv  *httptest.Server
 	recorder *saveRecorder
+	// omsCount and waiqinCount count each fake's requests per second.
+	omsCount, waiqinCount *perSecond
 }
 
 func startVendors(latency time.Duration) *fakeVendors {
@@ -48,8 +50,10 @@ func startVendors(latency time.Duration) *fakeVendors {
 		waiqin: waiqintest.NewUnstarted(waiqintest.Config{OpenID: waiqinOpenID, AppKey: waiqinAppKey}),
 	}
 	v.recorder = newSaveRecorder(delayed(v.waiqin.Handler(), latency))
-	v.omsSrv = httptest.NewServer(delayed(v.oms.Handler(), latency))
-	v.waiqSrv = httptest.NewServer(v.recorder)
+	v.omsCount = countPerSecond(delayed(v.oms.Handler(), latency))
+	v.waiqinCount = countPerSecond(v.recorder)
+	v.omsSrv = httptest.NewServer(v.omsCount)
+	v.waiqSrv = httptest.NewServer(v.waiqinCount)
 	return v
 }
 

@@ -36,10 +36,20 @@ type Options struct {
 	Interval      time.Duration // between two pushes; 0 = back to back
 	VendorLatency time.Duration // added to every answer of the OMS and 勤策 fakes
 	WaiqinRPS     float64       // KSF_WAIQIN_RPS; 0 = no limit
+	OMSRPS        float64       // KSF_OMS_RPS; 0 = no limit
 	Concurrency   int           // KSF_WORKER_CONCURRENCY
-	RedisURL      string        // empty = an in-process miniredis
-	Timeout       time.Duration // for every statement to be saved after the last push
-	Log           io.Writer     // the receiver's and the worker's JSON log; nil = discarded
+	// Workers are worker instances, each with its own Redis connection and
+	// vendor clients, as separate processes would have; 0 = 1.
+	Workers int
+	// Bulk, when > 0, is one push of that many customers sent before the N
+	// pushes, which then go out while it drains (the mixed scenario).
+	Bulk     int
+	RedisURL string // empty = an in-process miniredis
+	// RedisCluster: seed nodes of a Redis Cluster (KSF_REDIS_CLUSTER_ADDRS)
+	// used instead of RedisURL.
+	RedisCluster []string
+	Timeout      time.Duration // for every statement to be saved after the last push
+	Log          io.Writer     // the receiver's and the worker's JSON log; nil = discarded
 	// ConfirmedPolicy is KSF_CONFIRMED_POLICY: "" or keep (one
 	// queryStatement before every save), overwrite (no query).
 	ConfirmedPolicy string
@@ -65,7 +75,16 @@ type Result struct {
 	// before it saves (KSF_CONFIRMED_POLICY=keep), and both count against
 	// KSF_WAIQIN_RPS.
 	Queries, Saves int
+	// BulkSaved statements of the bulk push, saved between BulkFirst and
+	// BulkLast.
+	BulkSaved           int
+	BulkFirst, BulkLast time.Time
+	// OMSSeconds and WaiqinSeconds: requests each fake saw, per second.
+	OMSSeconds, WaiqinSeconds Seconds
 }
+
+// BulkRate is the bulk push's saves per second, first to last bulk save.
+func (r Result) BulkRate() float64 { return rate(r.BulkSaved-1, r.BulkLast.Sub(r.BulkFirst)) }
 
 // Rate is saves per second over Window.
 func (r Result) Rate() float64 { return rate(r.Saved, r.Window) }
@@ -91,10 +110,33 @@ func (r Result) String() string {
 	if policy == "" {
 		policy = "keep"
 	}
-	fmt.Fprintf(&b, "redis %s, %d pushes × %d customers (%d bills each), interval %v, vendor latency %v, KSF_WAIQIN_RPS %s, concurrency %d, KSF_CONFIRMED_POLICY %s\n",
-		r.Redis, o.N, o.Customers, o.Bills, o.Interval, o.VendorLatency, rps, o.Concurrency, policy)
+	omsRPS := "unlimited"
+	if o.OMSRPS > 0 {
+		omsRPS = strconv.FormatFloat(o.OMSRPS, 'f', -1, 64) + "/s"
+	}
+	fmt.Fprintf(&b, "redis %s, %d pushes × %d customers (%d bills each), interval %v, vendor latency %v, KSF_WAIQIN_RPS %s, KSF_OMS_RPS %s, %d worker(s) × concurrency %d, KSF_CONFIRMED_POLICY %s\n",
+		r.Redis, o.N, o.Customers, o.Bills, o.Interval, o.VendorLatency, rps, omsRPS, max(1, o.Workers), o.Concurrency, policy)
+	if o.Bulk > 0 {
+		fmt.Fprintf(&b, "bulk push of %d customers first; the %d pushes go out while it drains\n", o.Bulk, o.N)
+	}
 	fmt.Fprintf(&b, "statements %d: saved %d, failed %d\n", r.Statements, r.Saved, r.Failed)
-	fmt.Fprintf(&b, "push 200 → statement saved: p50 %s  p90 %s  p99 %s  max %s\n", ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max))
+	what := "push 200 → statement saved"
+	if o.Bulk > 0 {
+		what = "interactive pushes: push 200 → statement saved"
+	}
+	fmt.Fprintf(&b, "%s: p50 %s  p90 %s  p99 %s  max %s\n", what, ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max))
+	if o.Bulk > 0 {
+		fmt.Fprintf(&b, "bulk: %d saved, %.2f saves/s from its first to its last save (%.1fs)", r.BulkSaved, r.BulkRate(), r.BulkLast.Sub(r.BulkFirst).Seconds())
+		if o.WaiqinRPS > 0 {
+			fmt.Fprintf(&b, " = %.1f %% of KSF_WAIQIN_RPS", 100*r.BulkRate()/o.WaiqinRPS)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "OMS fake: %s\n", r.OMSSeconds)
+	if o.OMSRPS > 0 {
+		fmt.Fprintf(&b, "OMS requests/s between the first and last second: %.1f %% of KSF_OMS_RPS\n", 100*r.OMSSeconds.Inner()/o.OMSRPS)
+	}
+	fmt.Fprintf(&b, "勤策 fake: %s\n", r.WaiqinSeconds)
 	fmt.Fprintf(&b, "saves/s: %.2f over %.2fs (first push → last save), %.2f over %.2fs (first → last save)",
 		r.Rate(), r.Window.Seconds(), r.SteadyRate(), r.Steady.Seconds())
 	if o.WaiqinRPS > 0 {
@@ -127,8 +169,8 @@ func percentile(sorted []time.Duration, p float64) time.Duration {
 // Run starts the fakes, a Redis (unless RedisURL), a receiver and a worker in
 // this process, sends the pushes and waits for every statement.
 func Run(ctx context.Context, o Options) (Result, error) {
-	if o.N <= 0 || o.Customers <= 0 || o.Concurrency <= 0 || o.Bills < 0 || o.Bills > 1000 {
-		return Result{}, errors.New("-n, -customers and -concurrency must be above 0, -bills within 0..1000")
+	if o.N <= 0 || o.Customers <= 0 || o.Concurrency <= 0 || o.Bills < 0 || o.Bills > 1000 || o.Workers < 0 || o.Bulk < 0 || o.Bulk > tasks.MaxCustomers {
+		return Result{}, fmt.Errorf("-n, -customers and -concurrency must be above 0, -bills within 0..1000, -workers and -bulk not negative, -bulk at most %d", tasks.MaxCustomers)
 	}
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Minute
@@ -138,20 +180,38 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		logw = io.Discard
 	}
 	log := zerolog.New(logw).With().Timestamp().Logger()
-	res := Result{Options: o, Statements: o.N * o.Customers}
+	res := Result{Options: o, Statements: o.N*o.Customers + o.Bulk}
 
 	redisURL := o.RedisURL
-	if redisURL == "" {
+	redisVar := "KSF_REDIS_URL=" + redisURL
+	switch {
+	case len(o.RedisCluster) > 0:
+		cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: o.RedisCluster})
+		err := checkEmpty(ctx, cc)
+		_ = cc.Close()
+		if err != nil {
+			return res, fmt.Errorf("-redis-cluster: %w", err)
+		}
+		redisVar = "KSF_REDIS_CLUSTER_ADDRS=" + strings.Join(o.RedisCluster, ",")
+		res.Redis = "cluster " + strings.Join(o.RedisCluster, ",")
+	case redisURL == "":
 		mr, err := miniredis.Run()
 		if err != nil {
 			return res, fmt.Errorf("miniredis: %w", err)
 		}
 		defer mr.Close()
-		redisURL = "redis://" + mr.Addr()
+		redisVar = "KSF_REDIS_URL=redis://" + mr.Addr()
 		res.Redis = "miniredis (in process)"
-	} else {
-		if err := checkEmpty(ctx, redisURL); err != nil {
-			return res, err
+	default:
+		opt, err := redis.ParseURL(redisURL)
+		if err != nil {
+			return res, fmt.Errorf("-redis: %w", err)
+		}
+		rdb := redis.NewClient(opt)
+		err = checkEmpty(ctx, rdb)
+		_ = rdb.Close()
+		if err != nil {
+			return res, fmt.Errorf("-redis %s: %w", redactURL(redisURL), err)
 		}
 		res.Redis = redactURL(redisURL)
 	}
@@ -161,6 +221,14 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	runID := make([]byte, 3)
 	_, _ = rand.Read(runID)
 	tenant := "syncload-" + hex.EncodeToString(runID)
+	var bulk []string
+	for i := range o.Bulk {
+		code := fmt.Sprintf("B%05d", i)
+		if err := seedCustomer(v.oms, code, o.Bills); err != nil {
+			return res, err
+		}
+		bulk = append(bulk, code)
+	}
 	codes := make([][]string, o.N)
 	for i := range codes {
 		for j := range o.Customers {
@@ -173,11 +241,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	}
 
 	env := []string{
-		"KSF_REDIS_URL=" + redisURL, "KSF_PUSH_SECRET=" + pushSecret,
+		redisVar, "KSF_PUSH_SECRET=" + pushSecret,
 		"KSF_HTTP_ADDR=127.0.0.1:0", "KSF_ADMIN_ADDR=127.0.0.1:0",
 		"KSF_WORKER_CONCURRENCY=" + strconv.Itoa(o.Concurrency),
 		"KSF_STATEMENT_SOURCE=oms", "KSF_EXPENSE_SOURCE=oms",
-		"KSF_OMS_BASE_URL=" + v.omsSrv.URL, "KSF_OMS_FLAG=" + omsFlag, "KSF_OMS_TOKEN=" + omsToken, "KSF_OMS_RPS=0",
+		"KSF_OMS_BASE_URL=" + v.omsSrv.URL, "KSF_OMS_FLAG=" + omsFlag, "KSF_OMS_TOKEN=" + omsToken,
+		"KSF_OMS_RPS=" + strconv.FormatFloat(o.OMSRPS, 'f', -1, 64),
 		"KSF_WAIQIN_BASE_URL=" + v.waiqSrv.URL, "KSF_WAIQIN_OPENID=" + waiqinOpenID, "KSF_WAIQIN_APPKEY=" + waiqinAppKey,
 		"KSF_WAIQIN_RPS=" + strconv.FormatFloat(o.WaiqinRPS, 'f', -1, 64),
 	}
@@ -188,12 +257,14 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	if err != nil {
 		return res, err
 	}
-	w := process.NewWorker(cfg, log.With().Str("process", "worker").Logger())
-	w.ShutdownTimeout = 5 * time.Second
-	if err := w.Open(ctx); err != nil {
-		return res, fmt.Errorf("worker: %w", err)
+	for i := range max(1, o.Workers) {
+		w := process.NewWorker(cfg, log.With().Str("process", "worker").Int("worker", i).Logger())
+		w.ShutdownTimeout = 5 * time.Second
+		if err := w.Open(ctx); err != nil {
+			return res, fmt.Errorf("worker %d: %w", i, err)
+		}
+		defer func() { _ = w.Close(context.Background()) }()
 	}
-	defer func() { _ = w.Close(context.Background()) }()
 	recv := process.NewReceiver(cfg, log.With().Str("process", "receiver").Logger())
 	if err := recv.Open(ctx); err != nil {
 		return res, fmt.Errorf("receiver: %w", err)
@@ -203,6 +274,11 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	client := &http.Client{Timeout: 10 * time.Second}
 	pushURL := "http://" + recv.PushAddr() + webhook.PushPath
 	answered := make([]time.Time, o.N)
+	if o.Bulk > 0 {
+		if err := sendPush(ctx, client, pushURL, tenant, "bulk", bulk); err != nil {
+			return res, fmt.Errorf("bulk push: %w", err)
+		}
+	}
 	var tick *time.Ticker
 	if o.Interval > 0 {
 		tick = time.NewTicker(o.Interval)
@@ -256,6 +332,23 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			}
 		}
 	}
+	for _, code := range bulk {
+		at, ok := v.recorder.savedAt(code)
+		if !ok {
+			continue
+		}
+		res.BulkSaved++
+		if res.BulkFirst.IsZero() || at.Before(res.BulkFirst) {
+			res.BulkFirst = at
+		}
+		if at.After(res.BulkLast) {
+			res.BulkLast = at
+		}
+		if at.After(last) {
+			last = at
+		}
+	}
+	res.OMSSeconds, res.WaiqinSeconds = v.omsCount.seconds(), v.waiqinCount.seconds()
 	slices.Sort(res.Latencies)
 	res.P50, res.P90 = percentile(res.Latencies, 0.50), percentile(res.Latencies, 0.90)
 	res.P99, res.Max = percentile(res.Latencies, 0.99), percentile(res.Latencies, 1)
@@ -295,15 +388,9 @@ func sendPush(ctx context.Context, c *http.Client, pushURL, tenant, msgID string
 // checkEmpty refuses a Redis database whose queues hold tasks already: the
 // worker would take them (another run's, another tool's) and the figures
 // would mean nothing.
-func checkEmpty(ctx context.Context, redisURL string) error {
-	opt, err := redis.ParseURL(redisURL)
-	if err != nil {
-		return fmt.Errorf("-redis: %w", err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
+func checkEmpty(ctx context.Context, rdb redis.UniversalClient) error {
 	if err := rdb.Ping(ctx).Err(); err != nil {
-		return fmt.Errorf("-redis %s: %w", redactURL(redisURL), err)
+		return err
 	}
 	in := asynq.NewInspectorFromRedisClient(rdb)
 	queues, err := in.Queues()
@@ -316,7 +403,7 @@ func checkEmpty(ctx context.Context, redisURL string) error {
 			return err
 		}
 		if n := info.Pending + info.Active + info.Scheduled + info.Retry; n > 0 {
-			return fmt.Errorf("-redis %s: queue %q holds %d unfinished tasks; use an empty database (redis-cli -n N flushdb)", redactURL(redisURL), q, n)
+			return fmt.Errorf("queue %q holds %d unfinished tasks; use an empty database (redis-cli -n N flushdb)", q, n)
 		}
 	}
 	return nil

@@ -111,3 +111,60 @@ func TestRunExitCodes(t *testing.T) {
 		t.Errorf("one push: exit %d\n%s\n%s", code, stdout.String(), stderr.String())
 	}
 }
+
+// TestRunWorkersShareOMSLimit: three workers (each with its own Redis
+// connection and vendor clients, as three processes) against one OMS fake
+// with KSF_OMS_RPS=5: the fake never sees more than 5 requests in a second
+// (per-process limits would let 15 through).
+func TestRunWorkersShareOMSLimit(t *testing.T) {
+	res, err := Run(context.Background(), Options{N: 3, Customers: 3, Bills: 1, Concurrency: 4, Workers: 3,
+		OMSRPS: 5, RedisURL: redisFor(t), Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Saved != 9 {
+		t.Fatalf("saved %d of 9", res.Saved)
+	}
+	if got := res.OMSSeconds.Max(); got > 5 || res.OMSSeconds.Total() < 9 {
+		t.Errorf("OMS fake per second: %s; want at most 5 in any second", res.OMSSeconds)
+	}
+	if !strings.Contains(res.String(), "3 worker(s)") || !strings.Contains(res.String(), "OMS fake: ") {
+		t.Errorf("report:\n%s", res)
+	}
+}
+
+// TestRunMixedBulk: the mixed scenario's plumbing: a bulk push first, small
+// pushes while it drains; every statement saved, the bulk counted apart.
+func TestRunMixedBulk(t *testing.T) {
+	res, err := Run(context.Background(), Options{N: 2, Customers: 1, Bills: 1, Concurrency: 4, Bulk: 30,
+		WaiqinRPS: 100, RedisURL: redisFor(t), Timeout: time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Statements != 32 || res.Saved != 32 || res.BulkSaved != 30 || len(res.Latencies) != 2 {
+		t.Fatalf("statements %d saved %d bulk %d latencies %d", res.Statements, res.Saved, res.BulkSaved, len(res.Latencies))
+	}
+	// KSF_CONFIRMED_POLICY=keep: a queryStatement before each of the 32 saves.
+	if res.BulkRate() <= 0 || res.WaiqinSeconds.Total() != 64 || res.Queries != 32 || res.Saves != 32 {
+		t.Errorf("bulk rate %v, 勤策 requests %s (%d queries, %d saves)", res.BulkRate(), res.WaiqinSeconds, res.Queries, res.Saves)
+	}
+	for _, want := range []string{"bulk push of 30 customers", "interactive pushes: push 200", "bulk: 30 saved", "% of KSF_WAIQIN_RPS"} {
+		if !strings.Contains(res.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, res)
+		}
+	}
+}
+
+func TestSeconds(t *testing.T) {
+	t.Parallel()
+	s := Seconds{2, 5, 4, 5, 1}
+	if s.Max() != 5 || s.Total() != 17 || s.Inner() != 14.0/3 {
+		t.Errorf("max %d total %d inner %v", s.Max(), s.Total(), s.Inner())
+	}
+	if got := s.String(); !strings.Contains(got, "17 requests over 5 s, max 5/s") || !strings.Contains(got, "5/s×2 4/s×1 2/s×1 1/s×1") {
+		t.Errorf("String() = %s", got)
+	}
+	if (Seconds{}).String() != "no requests" || (Seconds{3, 3}).Inner() != 0 {
+		t.Error("empty or short")
+	}
+}

@@ -9,7 +9,11 @@
 //	syncload -n 100 -customers 3 -interval 100ms                     # latency, immediate fakes
 //	syncload -n 200 -customers 4 -vendor-latency 50ms -waiqin-rps 20 -concurrency 20
 //	syncload -redis redis://127.0.0.1:6379/9 …                       # the real Redis (an empty database)
+//	syncload -bulk 2000 -n 30 -customers 1 -interval 2s -vendor-latency 50ms -waiqin-rps 20   # mixed: one-customer pushes while a bulk push drains
+//	syncload -workers 3 -oms-rps 5 -n 20 -customers 2 -bills 1           # three workers, one OMS limit
 //	syncload … -confirmed-policy overwrite                           # without the queryStatement before each save
+//
+// It also prints how many requests each fake saw in every second.
 //
 // With -mem it instead builds and saves one statement of 50,000 trade and
 // detail lines through the worker's handler (source.OMSGoods, reconcile, the
@@ -26,6 +30,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -44,9 +49,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		interval    = fs.Duration("interval", 0, "pause between two pushes (0 = back to back)")
 		latency     = fs.Duration("vendor-latency", 0, "added to every answer of the OMS and 勤策 fakes")
 		waiqinRPS   = fs.Float64("waiqin-rps", 0, "KSF_WAIQIN_RPS (0 = no limit)")
+		omsRPS      = fs.Float64("oms-rps", 0, "KSF_OMS_RPS (0 = no limit)")
+		workers     = fs.Int("workers", 1, "worker instances, each with its own Redis connection and vendor clients")
+		bulk        = fs.Int("bulk", 0, "customers of one bulk push sent first; the -n pushes go out while it drains")
 		concurrency = fs.Int("concurrency", 10, "KSF_WORKER_CONCURRENCY")
 		policy      = fs.String("confirmed-policy", "keep", "KSF_CONFIRMED_POLICY: keep (a queryStatement before every save) or overwrite")
 		redisURL    = fs.String("redis", "", "Redis URL (an empty database); empty = an in-process miniredis")
+		cluster     = fs.String("redis-cluster", "", "Redis Cluster seed nodes, comma-separated (KSF_REDIS_CLUSTER_ADDRS), instead of -redis")
 		timeout     = fs.Duration("timeout", 10*time.Minute, "for every statement to be saved after the last push")
 		logPath     = fs.String("log", "", "write the receiver's and the worker's JSON log to this file (default: discarded)")
 		mem         = fs.Bool("mem", false, "memory mode: build and save one large statement, print the peak RSS")
@@ -89,8 +98,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, res)
 		return 0
 	}
-	res, err := Run(ctx, Options{N: *n, Customers: *customers, Bills: *bills, Interval: *interval, VendorLatency: *latency,
-		WaiqinRPS: *waiqinRPS, Concurrency: *concurrency, RedisURL: *redisURL, Timeout: *timeout, Log: logw, ConfirmedPolicy: *policy})
+	var clusterAddrs []string
+	if *cluster != "" {
+		clusterAddrs = strings.Split(*cluster, ",")
+	}
+	res, err := Run(ctx, Options{RedisCluster: clusterAddrs, N: *n, Customers: *customers, Bills: *bills, Interval: *interval, VendorLatency: *latency,
+		WaiqinRPS: *waiqinRPS, OMSRPS: *omsRPS, Workers: *workers, Bulk: *bulk, Concurrency: *concurrency, RedisURL: *redisURL, Timeout: *timeout, Log: logw, ConfirmedPolicy: *policy})
 	if err != nil {
 		fmt.Fprintln(stderr, "syncload:", err)
 		return 1

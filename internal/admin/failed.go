@@ -31,7 +31,7 @@ const (
 var defaultStates = []string{StateArchived, StateRetry, StateDropped}
 
 // queues are the queues ksfsync uses.
-var queues = []string{tasks.QueuePush, tasks.QueueSync, tasks.QueueReport}
+var queues = tasks.Queues
 
 // listPageSize is how many tasks to read from asynq at once.
 const listPageSize = 500

@@ -81,7 +81,7 @@ func (l *Locks) Claim(ctx context.Context, s tasks.Sync, id string) (string, err
 		if holder == id { // a re-run of the same fan-out
 			return id, nil
 		}
-		info, err := l.tasks.GetTaskInfo(tasks.QueueSync, holder)
+		info, err := l.syncTaskInfo(holder)
 		switch {
 		case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound):
 		case err != nil:
@@ -101,6 +101,23 @@ func (l *Locks) Claim(ctx context.Context, s tasks.Sync, id string) (string, err
 		}
 	}
 	return "", nil // contended: queue it, a duplicate build is harmless
+}
+
+// syncTaskInfo finds the sync task id in either lane: a holder may be an
+// interactive job (a small push) or a bulk one (a scheduled run).
+func (l *Locks) syncTaskInfo(id string) (*asynq.TaskInfo, error) {
+	var err error
+	for _, q := range []string{tasks.QueueInteractive, tasks.QueueSync} {
+		var info *asynq.TaskInfo
+		info, err = l.tasks.GetTaskInfo(q, id)
+		if err == nil {
+			return info, nil
+		}
+		if !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
+			return nil, err
+		}
+	}
+	return nil, err
 }
 
 // Release drops the claim if id still holds it.

@@ -90,7 +90,8 @@ func setup(t *testing.T, tenant string) *fixture {
 	in := asynq.NewInspectorFromRedisClient(rdb)
 	f := &fixture{rdb: rdb, inspector: in, tenant: tenant, builds: map[string]int{}, built: make(chan string, 100), done: make(chan string, 100), fanOuts: map[string]tasks.PushResult{}, block: map[string]chan struct{}{}}
 	f.h = &tasks.Handlers{Waiqin: waiqin{customers: []string{"c1", "c2", "c3"}}, Enqueuer: client, Logger: zerolog.Nop(),
-		Coalescer: coalesce.New(rdb, in, 0), Runs: f}
+		Coalescer: coalesce.New(rdb, in, 0), Runs: f,
+		InteractiveMax: 20} // as the worker runs: small pushes in the interactive lane, scheduled runs in sync
 	f.h.Statements = tasks.BuilderFunc(func(ctx context.Context, s tasks.Sync) (tasks.Built, error) {
 		f.mu.Lock()
 		f.builds[s.MsgID+"/"+s.CustomerCode]++
@@ -120,15 +121,17 @@ func (f *fixture) push(t *testing.T, msgID, origin, start, end string, codes ...
 // syncIDs are the sync tasks of f's tenant in state.
 func (f *fixture) syncIDs(t *testing.T, list func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error)) []string {
 	t.Helper()
-	infos, err := list(tasks.QueueSync, asynq.PageSize(1000))
-	if err != nil {
-		return nil
-	}
 	var ids []string
 	prefix := "sync:" + f.tenant + ":"
-	for _, i := range infos {
-		if len(i.ID) > len(prefix) && i.ID[:len(prefix)] == prefix {
-			ids = append(ids, i.ID[len(prefix):])
+	for _, q := range []string{tasks.QueueInteractive, tasks.QueueSync} {
+		infos, err := list(q, asynq.PageSize(1000))
+		if err != nil {
+			continue
+		}
+		for _, i := range infos {
+			if len(i.ID) > len(prefix) && i.ID[:len(prefix)] == prefix {
+				ids = append(ids, i.ID[len(prefix):])
+			}
 		}
 	}
 	slices.Sort(ids)
@@ -139,7 +142,7 @@ func (f *fixture) serve(t *testing.T) {
 	t.Helper()
 	mux := asynq.NewServeMux()
 	f.h.Register(mux)
-	srv := asynq.NewServerFromRedisClient(f.rdb, asynq.Config{Concurrency: 4, Queues: map[string]int{tasks.QueueSync: 1},
+	srv := asynq.NewServerFromRedisClient(f.rdb, asynq.Config{Concurrency: 4, Queues: map[string]int{tasks.QueueInteractive: 1, tasks.QueueSync: 1},
 		Logger: quiet{}, LogLevel: asynq.ErrorLevel})
 	if err := srv.Start(mux); err != nil {
 		t.Fatal(err)

@@ -32,6 +32,9 @@ const (
 	DefaultWaiqinBaseURL     = "https://openapi.waiqin365.com"
 	DefaultJDYBaseURL        = "https://api.kingdee.com"
 	DefaultWorkerConcurrency = 10
+	// DefaultInteractiveMaxCustomers: pushes naming at most this many
+	// customers are served in the interactive lane.
+	DefaultInteractiveMaxCustomers = 20
 
 	// DefaultScheduleCatchUp: a scheduled run missed while no worker ran is
 	// queued when one starts within this time.
@@ -131,6 +134,10 @@ type Config struct {
 	// Mapping is the statement mapping's choices and the save policy
 	// (KSF_OMS_*_TYPES, KSF_RETURN_MARKERS, …; mapping.go).
 	Mapping Mapping
+	// InteractiveMaxCustomers (KSF_INTERACTIVE_MAX_CUSTOMERS): a push or
+	// resync naming 1..this many customers is fanned out to the interactive
+	// queue, ahead of bulk work. Default 20; 0 = no interactive lane.
+	InteractiveMaxCustomers int
 }
 
 // Redis says where the queues live. Both fields empty = embedded Redis (demo).
@@ -226,16 +233,17 @@ type WDT struct {
 // configured: the demo.
 func Default() *Config {
 	return &Config{
-		HTTPAddr:          DefaultHTTPAddr,
-		Waiqin:            Waiqin{BaseURL: DefaultWaiqinBaseURL, RPS: DefaultWaiqinRPS},
-		StatementSource:   SourceOMS,
-		ExpenseSource:     SourceWDT,
-		OMS:               OMS{Timestamp: OMSTimestampDatetime, RPS: DefaultOMSRPS},
-		JDY:               JDY{BaseURL: DefaultJDYBaseURL, RPS: DefaultJDYRPS},
-		WDT:               WDT{Platforms: slices.Clone(DefaultWDTPlatforms), RPS: DefaultWDTRPS},
-		WorkerConcurrency: DefaultWorkerConcurrency,
-		Scheduler:         true,
-		ScheduleCatchUp:   DefaultScheduleCatchUp,
+		HTTPAddr:                DefaultHTTPAddr,
+		Waiqin:                  Waiqin{BaseURL: DefaultWaiqinBaseURL, RPS: DefaultWaiqinRPS},
+		StatementSource:         SourceOMS,
+		ExpenseSource:           SourceWDT,
+		OMS:                     OMS{Timestamp: OMSTimestampDatetime, RPS: DefaultOMSRPS},
+		JDY:                     JDY{BaseURL: DefaultJDYBaseURL, RPS: DefaultJDYRPS},
+		WDT:                     WDT{Platforms: slices.Clone(DefaultWDTPlatforms), RPS: DefaultWDTRPS},
+		WorkerConcurrency:       DefaultWorkerConcurrency,
+		InteractiveMaxCustomers: DefaultInteractiveMaxCustomers,
+		Scheduler:               true,
+		ScheduleCatchUp:         DefaultScheduleCatchUp,
 	}
 }
 
@@ -381,49 +389,50 @@ func (c *Config) Summary() map[string]any {
 		return "set"
 	}
 	m := map[string]any{
-		"config_file":         c.File,
-		"redis":               c.Redis.String(),
-		"http_addr":           c.HTTPAddr,
-		"admin_addr":          c.AdminAddr,
-		"admin_token":         set(c.AdminToken),
-		"push_secrets":        len(c.PushSecrets),
-		"demo_secret":         c.DemoSecret,
-		"tenant_id":           c.TenantID,
-		"tenants":             c.tenantIDs(),
-		"push_max_age":        c.PushMaxAge.String(),
-		"waiqin_base_url":     c.Waiqin.BaseURL,
-		"waiqin_openid":       c.Waiqin.OpenID,
-		"waiqin_appkey":       set(c.Waiqin.AppKey),
-		"waiqin_rps":          c.Waiqin.RPS,
-		"statement_source":    c.StatementSource,
-		"expense_source":      c.ExpenseSource,
-		"oms_base_url":        c.OMS.BaseURL,
-		"oms_flag":            c.OMS.Flag,
-		"oms_token":           set(c.OMS.Token),
-		"oms_timestamp":       c.OMS.Timestamp,
-		"oms_rps":             c.OMS.RPS,
-		"jdy_base_url":        c.JDY.BaseURL,
-		"jdy_client_id":       c.JDY.ClientID,
-		"jdy_client_secret":   set(c.JDY.ClientSecret),
-		"jdy_app_key":         c.JDY.AppKey,
-		"jdy_app_secret":      set(c.JDY.AppSecret),
-		"jdy_domain":          c.JDY.Domain,
-		"jdy_rps":             c.JDY.RPS,
-		"wdt_router_url":      c.WDT.RouterURL,
-		"wdt_app_key":         c.WDT.AppKey,
-		"wdt_app_secret":      set(c.WDT.AppSecret),
-		"wdt_target_app_key":  c.WDT.TargetAppKey,
-		"wdt_hjy_app_id":      c.WDT.HJYAppID,
-		"wdt_hjy_app_key":     set(c.WDT.HJYAppKey),
-		"wdt_sid":             c.WDT.SID,
-		"wdt_platforms":       strings.Join(c.WDT.Platforms, ","),
-		"wdt_rps":             c.WDT.RPS,
-		"customer_map":        c.CustomerMap,
-		"worker_concurrency":  c.WorkerConcurrency,
-		"demo_embedded_redis": c.Demo(),
-		"schedules":           c.scheduleKeys(),
-		"scheduler":           c.Scheduler,
-		"schedule_catchup":    c.ScheduleCatchUp.String(),
+		"config_file":               c.File,
+		"redis":                     c.Redis.String(),
+		"http_addr":                 c.HTTPAddr,
+		"admin_addr":                c.AdminAddr,
+		"admin_token":               set(c.AdminToken),
+		"push_secrets":              len(c.PushSecrets),
+		"demo_secret":               c.DemoSecret,
+		"tenant_id":                 c.TenantID,
+		"tenants":                   c.tenantIDs(),
+		"push_max_age":              c.PushMaxAge.String(),
+		"waiqin_base_url":           c.Waiqin.BaseURL,
+		"waiqin_openid":             c.Waiqin.OpenID,
+		"waiqin_appkey":             set(c.Waiqin.AppKey),
+		"waiqin_rps":                c.Waiqin.RPS,
+		"statement_source":          c.StatementSource,
+		"expense_source":            c.ExpenseSource,
+		"oms_base_url":              c.OMS.BaseURL,
+		"oms_flag":                  c.OMS.Flag,
+		"oms_token":                 set(c.OMS.Token),
+		"oms_timestamp":             c.OMS.Timestamp,
+		"oms_rps":                   c.OMS.RPS,
+		"jdy_base_url":              c.JDY.BaseURL,
+		"jdy_client_id":             c.JDY.ClientID,
+		"jdy_client_secret":         set(c.JDY.ClientSecret),
+		"jdy_app_key":               c.JDY.AppKey,
+		"jdy_app_secret":            set(c.JDY.AppSecret),
+		"jdy_domain":                c.JDY.Domain,
+		"jdy_rps":                   c.JDY.RPS,
+		"wdt_router_url":            c.WDT.RouterURL,
+		"wdt_app_key":               c.WDT.AppKey,
+		"wdt_app_secret":            set(c.WDT.AppSecret),
+		"wdt_target_app_key":        c.WDT.TargetAppKey,
+		"wdt_hjy_app_id":            c.WDT.HJYAppID,
+		"wdt_hjy_app_key":           set(c.WDT.HJYAppKey),
+		"wdt_sid":                   c.WDT.SID,
+		"wdt_platforms":             strings.Join(c.WDT.Platforms, ","),
+		"wdt_rps":                   c.WDT.RPS,
+		"customer_map":              c.CustomerMap,
+		"worker_concurrency":        c.WorkerConcurrency,
+		"demo_embedded_redis":       c.Demo(),
+		"interactive_max_customers": c.InteractiveMaxCustomers,
+		"schedules":                 c.scheduleKeys(),
+		"scheduler":                 c.Scheduler,
+		"schedule_catchup":          c.ScheduleCatchUp.String(),
 	}
 	for k, v := range c.mappingSummary() {
 		m[k] = v

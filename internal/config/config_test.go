@@ -99,6 +99,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		"KSF_SCHEDULE_PERIOD=days:3",
 		"KSF_SCHEDULE_DATA_TYPES=ksf_expense",
 		"KSF_SCHEDULE_CUSTOMERS= c1, c2,",
+		"KSF_INTERACTIVE_MAX_CUSTOMERS=5",
 		"KSF_TEST_REDIS_URL=redis://127.0.0.1:6379/15",
 		"KSF_ADMIN_URL=http://127.0.0.1:8081",
 	}
@@ -107,22 +108,23 @@ func TestLoadEveryVariable(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := &config.Config{
-		Redis:             config.Redis{URL: "redis://:pw@redis:6379/2"},
-		HTTPAddr:          "0.0.0.0:9000",
-		AdminAddr:         "127.0.0.1:9001",
-		AdminToken:        "adm",
-		PushSecrets:       []config.Secret{"new", "old"},
-		TenantID:          "12345",
-		PushMaxAge:        48 * time.Hour,
-		Waiqin:            config.Waiqin{BaseURL: "https://openapi.qince.com", OpenID: "1234567890123456789", AppKey: "appkey", RPS: 2.5},
-		StatementSource:   "jdy",
-		ExpenseSource:     "oms",
-		OMS:               config.OMS{BaseURL: "http://oms.example", Flag: "flag", Token: "tok", Timestamp: "unix", RPS: 0},
-		JDY:               config.JDY{BaseURL: "https://jdy.example", ClientID: "cid", ClientSecret: "csec", AppKey: "ak", AppSecret: "asec", Domain: "dom", RPS: 8},
-		WDT:               config.WDT{RouterURL: "http://1.api.taobao.com/router/qm", AppKey: "wak", AppSecret: "wsec", TargetAppKey: "tak", HJYAppID: "hid", HJYAppKey: "hkey", SID: "sid", Platforms: []string{"9969", "9999"}, RPS: 3},
-		CustomerMap:       "/etc/ksf/map.csv",
-		WorkerConcurrency: 4,
-		ScheduleCatchUp:   48 * time.Hour,
+		Redis:                   config.Redis{URL: "redis://:pw@redis:6379/2"},
+		HTTPAddr:                "0.0.0.0:9000",
+		AdminAddr:               "127.0.0.1:9001",
+		AdminToken:              "adm",
+		PushSecrets:             []config.Secret{"new", "old"},
+		TenantID:                "12345",
+		PushMaxAge:              48 * time.Hour,
+		Waiqin:                  config.Waiqin{BaseURL: "https://openapi.qince.com", OpenID: "1234567890123456789", AppKey: "appkey", RPS: 2.5},
+		StatementSource:         "jdy",
+		ExpenseSource:           "oms",
+		OMS:                     config.OMS{BaseURL: "http://oms.example", Flag: "flag", Token: "tok", Timestamp: "unix", RPS: 0},
+		JDY:                     config.JDY{BaseURL: "https://jdy.example", ClientID: "cid", ClientSecret: "csec", AppKey: "ak", AppSecret: "asec", Domain: "dom", RPS: 8},
+		WDT:                     config.WDT{RouterURL: "http://1.api.taobao.com/router/qm", AppKey: "wak", AppSecret: "wsec", TargetAppKey: "tak", HJYAppID: "hid", HJYAppKey: "hkey", SID: "sid", Platforms: []string{"9969", "9999"}, RPS: 3},
+		CustomerMap:             "/etc/ksf/map.csv",
+		WorkerConcurrency:       4,
+		InteractiveMaxCustomers: 5,
+		ScheduleCatchUp:         48 * time.Hour,
 	}
 	if len(c.Schedules) != 1 {
 		t.Fatalf("Schedules = %v, want the KSF_SCHEDULE_* one", c.Schedules)
@@ -179,6 +181,7 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"wdt platforms empty", []string{"KSF_WDT_PLATFORMS=,"}, "KSF_WDT_PLATFORMS"},
 		{"concurrency zero", []string{"KSF_WORKER_CONCURRENCY=0"}, `KSF_WORKER_CONCURRENCY="0": is not a whole number above 0`},
 		{"concurrency text", []string{"KSF_WORKER_CONCURRENCY=ten"}, "KSF_WORKER_CONCURRENCY"},
+		{"interactive negative", []string{"KSF_INTERACTIVE_MAX_CUSTOMERS=-1"}, `KSF_INTERACTIVE_MAX_CUSTOMERS="-1": is not a whole number of 0 or more`},
 		{"unreadable file", []string{"KSF_CONFIG=/nope.yaml"}, "KSF_CONFIG: cannot read /nope.yaml: file does not exist"},
 	}
 	for _, tt := range tests {

@@ -131,10 +131,19 @@ var variables = []variable{
 	{name: "KSF_SCHEDULE_PERIOD", set: func(c *Config, v string) error { c.envSchedule.Period = v; return nil }},
 	{name: "KSF_SCHEDULE_DATA_TYPES", set: func(c *Config, v string) error { c.envSchedule.DataTypes = list(v); return nil }},
 	{name: "KSF_SCHEDULE_CUSTOMERS", set: func(c *Config, v string) error { c.envSchedule.Customers = list(v); return nil }},
+	{name: "KSF_INTERACTIVE_MAX_CUSTOMERS", set: func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return errors.New("is not a whole number of 0 or more")
+		}
+		c.InteractiveMaxCustomers = n
+		return nil
+	}},
 	// Read by other programs, never by Load: known so they are not typos.
-	{name: "KSF_TEST_REDIS_URL", other: true}, // the integration tests' Redis
-	{name: "KSF_WAIQIN_MEMTEST", other: true}, // a memory test of the 勤策 client
-	{name: "KSF_ADMIN_URL", other: true},      // ksfctl: the admin listener's URL
+	{name: "KSF_TEST_REDIS_URL", other: true},           // the integration tests' Redis
+	{name: "KSF_TEST_REDIS_CLUSTER_ADDRS", other: true}, // the end-to-end tests' Redis Cluster
+	{name: "KSF_WAIQIN_MEMTEST", other: true},           // a memory test of the 勤策 client
+	{name: "KSF_ADMIN_URL", other: true},                // ksfctl: the admin listener's URL
 }
 
 // Variables returns the name of every KSF_* variable ksfsync's processes

@@ -22,7 +22,7 @@ var ErrBadFilter = errors.New("invalid filter")
 // A record without a period (a malformed payload) never matches a period filter.
 type Filter struct {
 	Kind         string `json:"kind,omitempty"`     // ksf:push, ksf:statement, ksf:expense, ksf:report (or push, statement, expense, report)
-	Queue        string `json:"queue,omitempty"`    // push, sync, report
+	Queue        string `json:"queue,omitempty"`    // push, interactive, sync, report
 	TenantID     string `json:"tenant,omitempty"`   // exact
 	CustomerCode string `json:"customer,omitempty"` // exact, one of a push's codes
 	Start        string `json:"start,omitempty"`    // yyyy-MM-dd

@@ -85,21 +85,27 @@ func (x *e2e) syncTaskID(msgID, code string) string {
 	return tasks.SyncTaskID(x.tenant, msgID, tasks.DataTypeStatement, code)
 }
 
-// syncTasks lists this test's sync tasks in every state.
+// syncTasks lists this test's sync tasks in every state, each once: a task
+// that moves on between two listings (active, then completed) is counted
+// in its first state only.
 func (x *e2e) syncTasks(t *testing.T) []*asynq.TaskInfo {
 	t.Helper()
 	var out []*asynq.TaskInfo
+	seen := map[string]bool{}
 	in := x.inspector
 	for _, list := range []func(string, ...asynq.ListOption) ([]*asynq.TaskInfo, error){
 		in.ListPendingTasks, in.ListActiveTasks, in.ListScheduledTasks, in.ListRetryTasks, in.ListArchivedTasks, in.ListCompletedTasks,
 	} {
-		infos, err := list(tasks.QueueSync, asynq.PageSize(10000))
-		if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
-			t.Fatal(err)
-		}
-		for _, i := range infos {
-			if strings.HasPrefix(i.ID, "sync:"+x.tenant+":") {
-				out = append(out, i)
+		for _, q := range []string{tasks.QueueInteractive, tasks.QueueSync} {
+			infos, err := list(q, asynq.PageSize(10000))
+			if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
+				t.Fatal(err)
+			}
+			for _, i := range infos {
+				if strings.HasPrefix(i.ID, "sync:"+x.tenant+":") && !seen[i.ID] {
+					seen[i.ID] = true
+					out = append(out, i)
+				}
 			}
 		}
 	}
@@ -382,7 +388,7 @@ func TestEndToEndSourceRefuses(t *testing.T) {
 		t.Errorf("error log %+v", l)
 	}
 	id := x.syncTaskID("refuse-1", "C002")
-	x.waitState(t, tasks.QueueSync, id, "archived")
+	x.waitState(t, tasks.QueueInteractive, id, "archived")
 	rec, err := x.failures.Get(context.Background(), id)
 	if err != nil {
 		t.Fatalf("failure record of %s: %v", id, err)
@@ -414,12 +420,12 @@ func TestEndToEndTransientThenSuccess(t *testing.T) {
 	}
 	x.events.waitFor(t, "saved "+tasks.TypeStatement, 1)
 	id := x.syncTaskID("transient-1", "C001")
-	x.waitState(t, tasks.QueueSync, id, "completed")
+	x.waitState(t, tasks.QueueInteractive, id, "completed")
 
 	if n := x.events.count("job " + tasks.TypeStatement + " " + tasks.OutcomeRetry); n != 1 {
 		t.Errorf("retries observed %d, want 1", n)
 	}
-	if info, err := x.inspector.GetTaskInfo(tasks.QueueSync, id); err != nil || info.Retried != 1 {
+	if info, err := x.inspector.GetTaskInfo(tasks.QueueInteractive, id); err != nil || info.Retried != 1 {
 		t.Errorf("task %s: retried %v, want 1 (%v)", id, retried(info), err)
 	}
 	if n := x.fakes.OMS.Calls("ar.getList"); n != 2 {
@@ -447,7 +453,7 @@ func TestEndToEndSamePushTwice(t *testing.T) {
 	}
 	x.events.waitFor(t, "saved "+tasks.TypeStatement, 3)
 	for _, c := range []string{"C001", "C002", "C003"} {
-		x.waitState(t, tasks.QueueSync, x.syncTaskID("twice-1", c), "completed")
+		x.waitState(t, tasks.QueueInteractive, x.syncTaskID("twice-1", c), "completed")
 	}
 	// Once the jobs completed, again: still "already queued".
 	if status, body := x.pushBody(t, "twice-1", tasks.DataTypeStatement, "C001,C002,C003", start, end); status != 200 || !strings.Contains(body, "already queued") {
@@ -458,7 +464,8 @@ func TestEndToEndSamePushTwice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := &tasks.Handlers{Enqueuer: asynq.NewClientFromRedisClient(x.rdb)}
+	// (Configured as the worker is: the same lane, so the same queue.)
+	h := &tasks.Handlers{Enqueuer: asynq.NewClientFromRedisClient(x.rdb), InteractiveMax: x.cfg.InteractiveMaxCustomers}
 	if err := h.HandlePush(context.Background(), asynq.NewTask(tasks.TypePush, pushInfo.Payload)); err != nil {
 		t.Fatal(err)
 	}
@@ -501,14 +508,14 @@ func TestEndToEndWorkerRestart(t *testing.T) {
 		t.Fatal("the job never reached the source")
 	}
 	id := x.syncTaskID("restart-1", "C001")
-	if got := x.taskState(tasks.QueueSync, id); got != "active" {
+	if got := x.taskState(tasks.QueueInteractive, id); got != "active" {
 		t.Fatalf("held task is %s", got)
 	}
 	// Close waits ShutdownTimeout (1 s) for the job, then puts it back.
 	if err := x.worker.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := x.taskState(tasks.QueueSync, id); got != "pending" {
+	if got := x.taskState(tasks.QueueInteractive, id); got != "pending" {
 		t.Fatalf("after the worker stopped the task is %s, want pending", got)
 	}
 	if n := x.fakes.Waiqin.Calls("saveStatement"); n != 0 {
@@ -517,7 +524,7 @@ func TestEndToEndWorkerRestart(t *testing.T) {
 
 	x.worker = x.startWorker(t)
 	x.events.waitFor(t, "saved "+tasks.TypeStatement, 1)
-	x.waitState(t, tasks.QueueSync, id, "completed")
+	x.waitState(t, tasks.QueueInteractive, id, "completed")
 	s, ok := x.statementOf("C001")
 	if !ok {
 		t.Fatal("no statement for C001")
@@ -557,7 +564,7 @@ func TestEndToEndWaiqinRejects(t *testing.T) {
 		t.Errorf("error log %+v", l)
 	}
 	id := x.syncTaskID("reject-1", "C001")
-	x.waitState(t, tasks.QueueSync, id, "archived")
+	x.waitState(t, tasks.QueueInteractive, id, "archived")
 	if _, err := x.failures.Get(context.Background(), id); err != nil {
 		t.Errorf("failure record: %v", err)
 	}
@@ -593,7 +600,7 @@ func TestEndToEndReportRetried(t *testing.T) {
 		t.Errorf("error logs sent %d, want 1 (by the report job)", n)
 	}
 	id := x.syncTaskID("report-1", "C003")
-	x.waitState(t, tasks.QueueSync, id, "archived")
+	x.waitState(t, tasks.QueueInteractive, id, "archived")
 	if _, err := x.failures.Get(context.Background(), id); err != nil {
 		t.Errorf("failure record of the sync job: %v", err)
 	}

@@ -91,7 +91,7 @@ func TestEndToEndConfirmedStatementKept(t *testing.T) {
 		t.Errorf("error log %+v (%v)", l, ok)
 	}
 	id := x.syncTaskID("confirmed-1", "C001")
-	x.waitState(t, tasks.QueueSync, id, "archived")
+	x.waitState(t, tasks.QueueInteractive, id, "archived")
 	rec, err := x.failures.Get(context.Background(), id)
 	if err != nil || !strings.Contains(rec.LastError, "confirmed") || rec.Retried != 0 {
 		t.Errorf("failure record %+v (%v)", rec, err)
@@ -148,7 +148,7 @@ func TestEndToEndUnlistedCustomerRefused(t *testing.T) {
 		}
 	}
 	id := tasks.SyncTaskID(x.tenant, "unlisted-1", tasks.DataTypeExpense, "C002")
-	x.waitState(t, tasks.QueueSync, id, "archived")
+	x.waitState(t, tasks.QueueInteractive, id, "archived")
 	if rec, err := x.failures.Get(context.Background(), id); err != nil || !strings.Contains(rec.LastError, "customer map") {
 		t.Errorf("failure record %+v (%v)", rec, err)
 	}
@@ -166,7 +166,7 @@ func TestEndToEndTextResponseData(t *testing.T) {
 		t.Fatal(status)
 	}
 	x.events.waitFor(t, "job "+tasks.TypeStatement+" "+tasks.OutcomeOK, 1)
-	x.waitState(t, tasks.QueueSync, x.syncTaskID("text-1", "C001"), "completed")
+	x.waitState(t, tasks.QueueInteractive, x.syncTaskID("text-1", "C001"), "completed")
 	if _, ok := x.statementOf("C001"); !ok {
 		t.Error("no statement saved")
 	}
@@ -212,7 +212,7 @@ func TestEndToEndWDTSystemErrorRetried(t *testing.T) {
 	}
 	x.events.waitFor(t, "saved "+tasks.TypeExpense, 1)
 	id := tasks.SyncTaskID(x.tenant, "wdt500-1", tasks.DataTypeExpense, "C001")
-	x.waitState(t, tasks.QueueSync, id, "completed")
+	x.waitState(t, tasks.QueueInteractive, id, "completed")
 	if n := x.events.count("job " + tasks.TypeExpense + " " + tasks.OutcomeRetry); n != 1 {
 		t.Errorf("retries %d, want 1", n)
 	}

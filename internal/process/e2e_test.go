@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/ksfsync/ksfsync/internal/process"
+	"github.com/ksfsync/ksfsync/internal/ratelimit"
 	"github.com/ksfsync/ksfsync/internal/vendors"
 
 	"github.com/hibiken/asynq"
@@ -89,7 +91,7 @@ type e2e struct {
 	worker    *process.Worker
 	events    *jobEvents
 	tenant    string
-	rdb       *redis.Client
+	rdb       redis.UniversalClient
 	inspector *asynq.Inspector
 	failures  *failures.Store
 }
@@ -104,32 +106,51 @@ type e2eOption func(t *testing.T, x *e2e)
 // server of its own and they run in parallel).
 var realRedisWorkers sync.Mutex
 
-// setupE2E runs a receiver and a worker on one Redis (the real one when
-// KSF_TEST_REDIS_URL is set), the worker calling the demo's vendor fakes,
-// unless an option replaces them.
+// envClusterAddrs names a Redis Cluster (seed nodes, comma-separated) the
+// end-to-end tests run on instead of KSF_TEST_REDIS_URL or miniredis, so
+// that cluster mode (hash tags, scripts, the cluster client) is tested; CI
+// starts one.
+const envClusterAddrs = "KSF_TEST_REDIS_CLUSTER_ADDRS"
+
+// setupE2E runs a receiver and a worker on one Redis (the cluster of
+// KSF_TEST_REDIS_CLUSTER_ADDRS, else the real one when KSF_TEST_REDIS_URL is
+// set, else miniredis), the worker calling the demo's vendor fakes, unless
+// an option replaces them.
 func setupE2E(t *testing.T, opts ...e2eOption) *e2e {
 	t.Helper()
+	if addrs := os.Getenv(envClusterAddrs); addrs != "" {
+		realRedisWorkers.Lock()
+		t.Cleanup(realRedisWorkers.Unlock)
+		cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: strings.Split(addrs, ",")})
+		return setupE2EOn(t, cc, "KSF_REDIS_CLUSTER_ADDRS="+addrs, opts)
+	}
 	rd := redistest.New(t, testDB)
 	if rd.Real() {
 		realRedisWorkers.Lock()
 		t.Cleanup(realRedisWorkers.Unlock) // after the worker has closed
 	}
+	opt, err := redis.ParseURL(rd.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return setupE2EOn(t, redis.NewClient(opt), "KSF_REDIS_URL="+rd.URL, opts)
+}
+
+// setupE2EOn is setupE2E on the Redis of rdb, which redisVar configures.
+func setupE2EOn(t *testing.T, rdb redis.UniversalClient, redisVar string, opts []e2eOption) *e2e {
+	t.Helper()
 	fakes, err := demo.Start(time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(fakes.Close)
-	cfg := load(t, "KSF_REDIS_URL="+rd.URL, "KSF_PUSH_SECRET=e2e-secret", "KSF_WORKER_CONCURRENCY=4", "KSF_ADMIN_TOKEN=t")
+	cfg := load(t, redisVar, "KSF_PUSH_SECRET=e2e-secret", "KSF_WORKER_CONCURRENCY=4", "KSF_ADMIN_TOKEN=t")
 	fakes.Configure(cfg)
 	x := &e2e{cfg: cfg, fakes: fakes, events: newJobEvents(), tenant: "e2e-" + strconv.FormatInt(time.Now().UnixNano(), 36)}
 	for _, o := range opts {
 		o(t, x)
 	}
-	opt, err := redis.ParseURL(rd.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	x.rdb = redis.NewClient(opt)
+	x.rdb = rdb
 	t.Cleanup(func() { _ = x.rdb.Close() })
 	x.inspector = asynq.NewInspectorFromRedisClient(x.rdb)
 	x.failures = failures.New(x.rdb, failures.Options{})
@@ -140,7 +161,8 @@ func setupE2E(t *testing.T, opts ...e2eOption) *e2e {
 
 func (x *e2e) startWorker(t *testing.T) *process.Worker {
 	t.Helper()
-	set, err := vendors.New(x.cfg, nil, zerolog.Nop())
+	// Rate limits shared through the test's Redis, as the worker's own are.
+	set, err := vendors.NewShared(x.cfg, nil, ratelimit.New(x.rdb), zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}

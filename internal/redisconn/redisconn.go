@@ -90,11 +90,12 @@ func Open(cfg config.Redis, o Options) (*Conn, error) {
 	return c, nil
 }
 
+// go-redis would redial 5 times. RESP2: asynq needs nothing of RESP3, and
+// RESP3's push-notification checks cost ~4% of a push's CPU.
+const dialRetries, protocol = 1, 2
+
 // build sets the bounded timeouts on opt and makes the matching client.
 func build(opt asynq.RedisConnOpt, o Options) (asynq.RedisConnOpt, redis.UniversalClient) {
-	// go-redis would redial 5 times. RESP2: asynq needs nothing of RESP3, and
-	// RESP3's push-notification checks cost ~4% of a push's CPU.
-	const dialRetries, protocol = 1, 2
 	switch v := opt.(type) {
 	case asynq.RedisClientOpt:
 		v.DialTimeout, v.ReadTimeout, v.WriteTimeout, v.PoolSize = o.DialTimeout, o.ReadTimeout, o.WriteTimeout, o.PoolSize
@@ -115,12 +116,8 @@ func build(opt asynq.RedisConnOpt, o Options) (asynq.RedisConnOpt, redis.Univers
 		})
 	case asynq.RedisClusterClientOpt:
 		v.DialTimeout, v.ReadTimeout, v.WriteTimeout = o.DialTimeout, o.ReadTimeout, o.WriteTimeout
-		return v, redis.NewClusterClient(&redis.ClusterOptions{
-			Addrs: v.Addrs, MaxRedirects: v.MaxRedirects, Username: v.Username, Password: v.Password, TLSConfig: v.TLSConfig,
-			DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
-			PoolSize: o.PoolSize, PoolTimeout: o.PoolTimeout, MaxRetries: o.MaxRetries, DialerRetries: dialRetries,
-			ContextTimeoutEnabled: true, DisableIdentity: true, Protocol: protocol,
-		})
+		c := ClusterOpt{RedisClusterClientOpt: v, opts: o}
+		return c, c.MakeRedisClient().(*redis.ClusterClient)
 	}
 	panic(fmt.Sprintf("redisconn: unexpected asynq.RedisConnOpt %T", opt))
 }
@@ -150,4 +147,24 @@ type redisLogger struct{ log zerolog.Logger }
 
 func (l redisLogger) Printf(_ context.Context, format string, v ...any) {
 	l.log.Warn().Msgf(format, v...)
+}
+
+// ClusterOpt is asynq's cluster connection option with redisconn's cluster
+// client: the clients asynq builds from it (the admin's inspector and asynq
+// client, asynqmon, the receivers' queue metrics) also re-read the slot map
+// on errors, like Conn.Client.
+type ClusterOpt struct {
+	asynq.RedisClusterClientOpt
+	opts Options
+}
+
+// MakeRedisClient returns a new *redis.ClusterClient (asynq.RedisConnOpt).
+func (c ClusterOpt) MakeRedisClient() any {
+	v, o := c.RedisClusterClientOpt, c.opts
+	return newCluster(&redis.ClusterOptions{
+		Addrs: v.Addrs, MaxRedirects: v.MaxRedirects, Username: v.Username, Password: v.Password, TLSConfig: v.TLSConfig,
+		DialTimeout: o.DialTimeout, ReadTimeout: o.ReadTimeout, WriteTimeout: o.WriteTimeout,
+		PoolSize: o.PoolSize, PoolTimeout: o.PoolTimeout, MaxRetries: o.MaxRetries, DialerRetries: dialRetries,
+		ContextTimeoutEnabled: true, DisableIdentity: true, Protocol: protocol,
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
@@ -57,7 +58,7 @@ func TestOptKinds(t *testing.T) {
 		want string
 	}{
 		{"sentinel", config.Redis{URL: "redis-sentinel://:pw@s1:26379,s2:26379?master=mymaster"}, "asynq.RedisFailoverClientOpt"},
-		{"cluster", config.Redis{ClusterAddrs: []string{"n1:7000", "n2:7001"}}, "asynq.RedisClusterClientOpt"},
+		{"cluster", config.Redis{ClusterAddrs: []string{"n1:7000", "n2:7001"}}, "redisconn.ClusterOpt"},
 		{"tls", config.Redis{URL: "rediss://:pw@h:6380/1"}, "asynq.RedisClientOpt"},
 	}
 	for _, tt := range tests {
@@ -81,11 +82,20 @@ func typeName(v any) string {
 			return "failover without timeouts or master"
 		}
 		return "asynq.RedisFailoverClientOpt"
-	case asynq.RedisClusterClientOpt:
+	case redisconn.ClusterOpt:
 		if v.ReadTimeout != redisconn.DefaultTimeout || len(v.Addrs) != 2 {
 			return "cluster without timeouts or addrs"
 		}
-		return "asynq.RedisClusterClientOpt"
+		// The clients asynq makes from it are redisconn's too.
+		cc, ok := v.MakeRedisClient().(*redis.ClusterClient)
+		if !ok {
+			return "cluster option making no cluster client"
+		}
+		defer cc.Close()
+		if o := cc.Options(); o.ClusterStateReloadInterval != redisconn.ClusterReloadInterval || o.DialTimeout != redisconn.DefaultTimeout {
+			return "cluster client without redisconn's settings"
+		}
+		return "redisconn.ClusterOpt"
 	case asynq.RedisClientOpt:
 		if v.TLSConfig == nil || v.DB != 1 {
 			return "client without TLS or db"

@@ -110,6 +110,10 @@ type Handlers struct {
 	// Confirmed is each tenant's policy before a save; the "" key is the
 	// default for tenants without their own. Missing: keep, 已确认.
 	Confirmed map[string]ConfirmedPolicy
+	// InteractiveMax: a push naming at most this many customers is fanned
+	// out to QueueInteractive (SyncQueue); 0 = every sync task on QueueSync.
+	// The worker sets KSF_INTERACTIVE_MAX_CUSTOMERS.
+	InteractiveMax int
 
 	attempt func(ctx context.Context) (retried int, final bool) // tests
 }
@@ -143,7 +147,7 @@ func (h *Handlers) HandlePush(ctx context.Context, t *asynq.Task) (err error) {
 		h.done(t.Type(), OutcomeMalformed, start, h.Logger.Error().Err(err))
 		return toAsynq(retry.Permanent(fmt.Errorf("decode push payload: %w", err)))
 	}
-	res := PushResult{Kind: SyncKind(p.DataType)}
+	res := PushResult{Kind: SyncKind(p.DataType), Queue: SyncQueue(p, h.InteractiveMax)}
 	defer func() {
 		ev := h.Logger.Info()
 		outcome := OutcomeOK
@@ -152,7 +156,7 @@ func (h *Handlers) HandlePush(ctx context.Context, t *asynq.Task) (err error) {
 		}
 		h.done(t.Type(), outcome, start, ev.Str("tenant", p.TenantID).Str("msg_id", p.MsgID).
 			Str("data_type", p.DataType).Int("customers", res.Customers).
-			Int("fanned_out", res.FannedOut).Int("already_queued", res.AlreadyQueued).Int("coalesced", res.Coalesced).Str("origin", p.Origin).
+			Int("fanned_out", res.FannedOut).Int("already_queued", res.AlreadyQueued).Int("coalesced", res.Coalesced).Str("origin", p.Origin).Str("queue", res.Queue).
 			Str("period", p.Data.StartDate+".."+p.Data.EndDate))
 	}()
 	if !ValidDataType(p.DataType) {
@@ -177,7 +181,7 @@ func (h *Handlers) HandlePush(ctx context.Context, t *asynq.Task) (err error) {
 		if err != nil {
 			return err
 		}
-		switch _, err := h.Enqueuer.EnqueueContext(ctx, task); {
+		switch _, err := h.Enqueuer.EnqueueContext(ctx, task, asynq.Queue(res.Queue)); {
 		case errors.Is(err, asynq.ErrTaskIDConflict):
 			res.AlreadyQueued++
 		case err != nil:

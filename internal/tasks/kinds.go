@@ -14,17 +14,24 @@ import (
 // Task kinds (asynq type names). Dashboards and operators depend on them.
 const (
 	TypePush      = "ksf:push"      // one per accepted push, queue "push"
-	TypeStatement = "ksf:statement" // one per customer of a ksf_statement push, queue "sync"
-	TypeExpense   = "ksf:expense"   // one per customer of a ksf_expense push, queue "sync"
+	TypeStatement = "ksf:statement" // one per customer of a ksf_statement push, queue "sync" or "interactive"
+	TypeExpense   = "ksf:expense"   // one per customer of a ksf_expense push, queue "sync" or "interactive"
 	TypeReport    = "ksf:report"    // a save*Error call that must itself be retried, queue "report"
 )
 
 // Queues.
 const (
 	QueuePush   = "push"
-	QueueSync   = "sync"
+	QueueSync   = "sync" // bulk sync work: large pushes, every customer, scheduled runs
 	QueueReport = "report"
+	// QueueInteractive holds the sync tasks of small pushes and resyncs
+	// (SyncQueue): a person is waiting for them, so workers serve it first.
+	QueueInteractive = "interactive"
 )
+
+// Queues is every queue ksfsync uses, for code that lists, captures or
+// exports them all.
+var Queues = []string{QueuePush, QueueInteractive, QueueSync, QueueReport}
 
 // Data types 勤策 pushes.
 const (
@@ -137,4 +144,5 @@ type PushResult struct {
 	Coalesced    int    `json:"coalesced,omitempty"`
 	AllCustomers bool   `json:"all_customers"` // the push named no customer: getCustomers was used
 	Kind         string `json:"kind"`          // ksf:statement or ksf:expense
+	Queue        string `json:"queue"`         // the sync tasks' lane: interactive or sync
 }

@@ -34,7 +34,22 @@ func RetryDelay(n int, _ error, _ *asynq.Task) time.Duration {
 	return d/2 + time.Duration(rand.Int64N(int64(d/2)+1))
 }
 
-// NewSyncTask returns the ksf:statement / ksf:expense task of s.
+// SyncQueue is the queue of p's sync tasks: QueueInteractive when p is a
+// push or a resync naming 1..interactiveMax customers (someone is waiting
+// for them), QueueSync for bulk work — more customers, an empty
+// customer_code (every customer), or any other origin such as a scheduled
+// run. interactiveMax 0 = no interactive lane. A fan-out that runs again
+// routes the same way, so task ids stay unique within their queue.
+func SyncQueue(p Push, interactiveMax int) string {
+	n := len(p.Data.CustomerCodes)
+	if (p.Origin == OriginPush || p.Origin == OriginResync || p.Origin == "") && n > 0 && n <= interactiveMax {
+		return QueueInteractive
+	}
+	return QueueSync
+}
+
+// NewSyncTask returns the ksf:statement / ksf:expense task of s, on
+// QueueSync; asynq.Queue(SyncQueue(…)) at enqueue picks its lane.
 func NewSyncTask(s Sync) (*asynq.Task, error) {
 	b, err := json.Marshal(s)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/customermap"
+	"github.com/ksfsync/ksfsync/internal/ratelimit"
 	"github.com/ksfsync/ksfsync/internal/source"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 	"github.com/ksfsync/ksfsync/internal/upstream"
@@ -41,12 +42,21 @@ func (s *Set) Handlers(enq tasks.Enqueuer, jobs tasks.Observer, log zerolog.Logg
 
 // New builds the clients cfg configures: a 勤策 client per tenant, the
 // statement and expense sources, the customer maps (each file read once).
-// Every vendor call is reported to calls (nil = none).
+// Every vendor call is reported to calls (nil = none). Each client's rate
+// limit (KSF_*_RPS) is its own, per process: workers use NewShared.
 func New(cfg *config.Config, calls upstream.Observer, log zerolog.Logger) (*Set, error) {
+	return NewShared(cfg, calls, nil, log)
+}
+
+// NewShared is New with every rate limit shared through limits (nil = per
+// process): KSF_*_RPS is then the total of every process using the same
+// vendor credential (internal/ratelimit).
+func NewShared(cfg *config.Config, calls upstream.Observer, limits *ratelimit.Limits, log zerolog.Logger) (*Set, error) {
 	if err := cfg.ValidateWorker(); err != nil {
 		return nil, err
 	}
-	wq, err := waiqinTenants(cfg, calls, log)
+	b := builder{calls: calls, limits: limits}
+	wq, err := waiqinTenants(cfg, b, log)
 	if err != nil {
 		return nil, err
 	}
@@ -60,8 +70,13 @@ func New(cfg *config.Config, calls upstream.Observer, log zerolog.Logger) (*Set,
 	}
 	var omsClient *oms.Client
 	if cfg.StatementSource == config.SourceOMS || cfg.ExpenseSource == config.SourceOMS {
+		// 商派 OMS counts calls per flag (the app key of its signature).
+		call, err := b.callOptions(cfg.OMS.RPS, "oms", cfg.OMS.BaseURL, cfg.OMS.Flag)
+		if err != nil {
+			return nil, err
+		}
 		if omsClient, err = oms.New(oms.Config{BaseURL: cfg.OMS.BaseURL, Flag: cfg.OMS.Flag, Token: cfg.OMS.Token.Value(),
-			TimestampFormat: cfg.OMS.Timestamp, CallOptions: callOptions(cfg.OMS.RPS, calls)}); err != nil {
+			TimestampFormat: cfg.OMS.Timestamp, CallOptions: call}); err != nil {
 			return nil, fmt.Errorf("商派 OMS client: %w", err)
 		}
 	}
@@ -70,8 +85,13 @@ func New(cfg *config.Config, calls upstream.Observer, log zerolog.Logger) (*Set,
 	case config.SourceOMS:
 		h.Statements = &source.OMSGoods{Client: omsClient, Maps: maps, Options: opts, TenantOptions: tenantOpts}
 	case config.SourceJDY:
+		// 精斗云 counts per account set (the app key and its domain).
+		call, err := b.callOptions(cfg.JDY.RPS, "jdy", cfg.JDY.BaseURL, cfg.JDY.ClientID, cfg.JDY.AppKey, cfg.JDY.Domain)
+		if err != nil {
+			return nil, err
+		}
 		c, err := jdy.New(jdy.Config{BaseURL: cfg.JDY.BaseURL, ClientID: cfg.JDY.ClientID, ClientSecret: cfg.JDY.ClientSecret.Value(),
-			AppKey: cfg.JDY.AppKey, AppSecret: cfg.JDY.AppSecret.Value(), Domain: cfg.JDY.Domain, CallOptions: callOptions(cfg.JDY.RPS, calls),
+			AppKey: cfg.JDY.AppKey, AppSecret: cfg.JDY.AppSecret.Value(), Domain: cfg.JDY.Domain, CallOptions: call,
 			TokenErrcodes: cfg.JDY.TokenErrcodes, TransientErrcodes: cfg.JDY.TransientErrcodes})
 		if err != nil {
 			return nil, fmt.Errorf("金蝶精斗云 client: %w", err)
@@ -86,9 +106,14 @@ func New(cfg *config.Config, calls upstream.Observer, log zerolog.Logger) (*Set,
 		if err != nil {
 			return nil, fmt.Errorf("KSF_WDT_PLATFORMS: %w", err)
 		}
+		// 奇门 counts per app key (and the target app behind the router).
+		call, err := b.callOptions(cfg.WDT.RPS, "wdt", cfg.WDT.RouterURL, cfg.WDT.AppKey, cfg.WDT.TargetAppKey, cfg.WDT.SID)
+		if err != nil {
+			return nil, err
+		}
 		c, err := wdt.New(wdt.Config{RouterURL: cfg.WDT.RouterURL, AppKey: cfg.WDT.AppKey, AppSecret: cfg.WDT.AppSecret.Value(),
 			TargetAppKey: cfg.WDT.TargetAppKey, HJYAppID: cfg.WDT.HJYAppID, HJYAppKey: cfg.WDT.HJYAppKey.Value(),
-			SID: cfg.WDT.SID, Platforms: plats, CallOptions: callOptions(cfg.WDT.RPS, calls)})
+			SID: cfg.WDT.SID, Platforms: plats, CallOptions: call})
 		if err != nil {
 			return nil, fmt.Errorf("旺店通 client: %w", err)
 		}
@@ -99,13 +124,18 @@ func New(cfg *config.Config, calls upstream.Observer, log zerolog.Logger) (*Set,
 
 // waiqinTenants builds one 勤策 client per tenant block with credentials of
 // its own, and a default client from the global KSF_WAIQIN_* values.
-func waiqinTenants(cfg *config.Config, calls upstream.Observer, log zerolog.Logger) (*waiqin.Tenants, error) {
+func waiqinTenants(cfg *config.Config, b builder, log zerolog.Logger) (*waiqin.Tenants, error) {
 	build := func(tenant string) (*waiqin.Client, error) {
 		w := cfg.WaiqinFor(tenant)
 		if w.OpenID == "" || w.AppKey == "" {
 			return nil, nil
 		}
-		c, err := waiqin.New(waiqin.Config{BaseURL: w.BaseURL, OpenID: w.OpenID, AppKey: w.AppKey.Value(), CallOptions: callOptions(w.RPS, calls)})
+		// 勤策 counts per openid: tenants sharing one share its budget.
+		call, err := b.callOptions(w.RPS, "waiqin", w.BaseURL, w.OpenID)
+		if err != nil {
+			return nil, err
+		}
+		c, err := waiqin.New(waiqin.Config{BaseURL: w.BaseURL, OpenID: w.OpenID, AppKey: w.AppKey.Value(), CallOptions: call})
 		if err != nil {
 			return nil, fmt.Errorf("勤策 client (tenant %q): %w", tenant, err)
 		}
@@ -160,9 +190,26 @@ func customerMaps(cfg *config.Config) (source.CustomerMaps, error) {
 	return maps, nil
 }
 
+// builder holds what every client's call options share.
+type builder struct {
+	calls  upstream.Observer
+	limits *ratelimit.Limits // nil = per-process limits
+}
+
 // callOptions are a client's call settings from the configuration: its
-// KSF_*_RPS (0 = no limit, as for the clients) and the call observer; the
-// rest takes the clients' defaults.
-func callOptions(rps float64, calls upstream.Observer) upstream.CallOptions {
-	return upstream.CallOptions{RPS: rps, Observer: calls}
+// KSF_*_RPS (0 = no limit, as for the clients) — with limits, a limiter
+// shared by every process using the credential (vendor and the parts that
+// identify the account the vendor counts calls against, hashed into the
+// Redis key) — and the call observer; the rest takes the clients' defaults.
+func (b builder) callOptions(rps float64, vendor string, credential ...string) (upstream.CallOptions, error) {
+	o := upstream.CallOptions{RPS: rps, Observer: b.calls}
+	if b.limits == nil || rps == 0 {
+		return o, nil
+	}
+	lim, err := b.limits.Limiter(ratelimit.Key(vendor, credential...), rps, 0)
+	if err != nil {
+		return o, fmt.Errorf("%s rate limit: %w", vendor, err)
+	}
+	o.Limiter = lim
+	return o, nil
 }
