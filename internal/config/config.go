@@ -30,6 +30,9 @@ const (
 	DefaultWaiqinBaseURL     = "https://openapi.waiqin365.com"
 	DefaultJDYBaseURL        = "https://api.kingdee.com"
 	DefaultWorkerConcurrency = 10
+	DefaultPushBodyTimeout   = 10 * time.Second
+	DefaultPushMaxSkew       = 5 * time.Minute
+	DefaultPushLargeBodies   = 32
 
 	// Per-source request rates (requests per second; 0 = no limit).
 	DefaultWaiqinRPS = 10 // 勤策 publishes no limit
@@ -84,6 +87,15 @@ type Config struct {
 	// PushMaxAge (KSF_PUSH_MAX_AGE): refuse pushes whose timestamp is older.
 	// 0 (default) = off, because 勤策 retries a failed push for 10 days.
 	PushMaxAge time.Duration
+	// PushMaxSkew (KSF_PUSH_MAX_SKEW): refuse pushes whose timestamp is
+	// further in the future (401), whatever PushMaxAge. Default 5 min.
+	PushMaxSkew time.Duration
+	// PushBodyTimeout (KSF_PUSH_BODY_TIMEOUT) is the read deadline of a push
+	// body, from its headers. Default 10 s (勤策 waits 5 s).
+	PushBodyTimeout time.Duration
+	// PushMaxLargeBodies (KSF_PUSH_MAX_LARGE_BODIES) caps the push bodies
+	// over 64 KiB being read at once; one more gets 503. Default 32.
+	PushMaxLargeBodies int
 	// Tenants are the file's per-tenant blocks. When present (and TenantID is
 	// empty) only these tenants may push.
 	Tenants map[string]Tenant
@@ -189,14 +201,17 @@ type WDT struct {
 // configured: the demo.
 func Default() *Config {
 	return &Config{
-		HTTPAddr:          DefaultHTTPAddr,
-		Waiqin:            Waiqin{BaseURL: DefaultWaiqinBaseURL, RPS: DefaultWaiqinRPS},
-		StatementSource:   SourceOMS,
-		ExpenseSource:     SourceWDT,
-		OMS:               OMS{Timestamp: OMSTimestampDatetime, RPS: DefaultOMSRPS},
-		JDY:               JDY{BaseURL: DefaultJDYBaseURL, RPS: DefaultJDYRPS},
-		WDT:               WDT{Platforms: slices.Clone(DefaultWDTPlatforms), RPS: DefaultWDTRPS},
-		WorkerConcurrency: DefaultWorkerConcurrency,
+		HTTPAddr:           DefaultHTTPAddr,
+		PushBodyTimeout:    DefaultPushBodyTimeout,
+		PushMaxSkew:        DefaultPushMaxSkew,
+		PushMaxLargeBodies: DefaultPushLargeBodies,
+		Waiqin:             Waiqin{BaseURL: DefaultWaiqinBaseURL, RPS: DefaultWaiqinRPS},
+		StatementSource:    SourceOMS,
+		ExpenseSource:      SourceWDT,
+		OMS:                OMS{Timestamp: OMSTimestampDatetime, RPS: DefaultOMSRPS},
+		JDY:                JDY{BaseURL: DefaultJDYBaseURL, RPS: DefaultJDYRPS},
+		WDT:                WDT{Platforms: slices.Clone(DefaultWDTPlatforms), RPS: DefaultWDTRPS},
+		WorkerConcurrency:  DefaultWorkerConcurrency,
 	}
 }
 
@@ -342,46 +357,49 @@ func (c *Config) Summary() map[string]any {
 		return "set"
 	}
 	m := map[string]any{
-		"config_file":         c.File,
-		"redis":               c.Redis.String(),
-		"http_addr":           c.HTTPAddr,
-		"admin_addr":          c.AdminAddr,
-		"admin_token":         set(c.AdminToken),
-		"push_secrets":        len(c.PushSecrets),
-		"demo_secret":         c.DemoSecret,
-		"tenant_id":           c.TenantID,
-		"tenants":             c.tenantIDs(),
-		"push_max_age":        c.PushMaxAge.String(),
-		"waiqin_base_url":     c.Waiqin.BaseURL,
-		"waiqin_openid":       c.Waiqin.OpenID,
-		"waiqin_appkey":       set(c.Waiqin.AppKey),
-		"waiqin_rps":          c.Waiqin.RPS,
-		"statement_source":    c.StatementSource,
-		"expense_source":      c.ExpenseSource,
-		"oms_base_url":        c.OMS.BaseURL,
-		"oms_flag":            c.OMS.Flag,
-		"oms_token":           set(c.OMS.Token),
-		"oms_timestamp":       c.OMS.Timestamp,
-		"oms_rps":             c.OMS.RPS,
-		"jdy_base_url":        c.JDY.BaseURL,
-		"jdy_client_id":       c.JDY.ClientID,
-		"jdy_client_secret":   set(c.JDY.ClientSecret),
-		"jdy_app_key":         c.JDY.AppKey,
-		"jdy_app_secret":      set(c.JDY.AppSecret),
-		"jdy_domain":          c.JDY.Domain,
-		"jdy_rps":             c.JDY.RPS,
-		"wdt_router_url":      c.WDT.RouterURL,
-		"wdt_app_key":         c.WDT.AppKey,
-		"wdt_app_secret":      set(c.WDT.AppSecret),
-		"wdt_target_app_key":  c.WDT.TargetAppKey,
-		"wdt_hjy_app_id":      c.WDT.HJYAppID,
-		"wdt_hjy_app_key":     set(c.WDT.HJYAppKey),
-		"wdt_sid":             c.WDT.SID,
-		"wdt_platforms":       strings.Join(c.WDT.Platforms, ","),
-		"wdt_rps":             c.WDT.RPS,
-		"customer_map":        c.CustomerMap,
-		"worker_concurrency":  c.WorkerConcurrency,
-		"demo_embedded_redis": c.Demo(),
+		"config_file":           c.File,
+		"redis":                 c.Redis.String(),
+		"http_addr":             c.HTTPAddr,
+		"admin_addr":            c.AdminAddr,
+		"admin_token":           set(c.AdminToken),
+		"push_secrets":          len(c.PushSecrets),
+		"demo_secret":           c.DemoSecret,
+		"tenant_id":             c.TenantID,
+		"tenants":               c.tenantIDs(),
+		"push_max_age":          c.PushMaxAge.String(),
+		"push_max_skew":         c.PushMaxSkew.String(),
+		"push_body_timeout":     c.PushBodyTimeout.String(),
+		"push_max_large_bodies": c.PushMaxLargeBodies,
+		"waiqin_base_url":       c.Waiqin.BaseURL,
+		"waiqin_openid":         c.Waiqin.OpenID,
+		"waiqin_appkey":         set(c.Waiqin.AppKey),
+		"waiqin_rps":            c.Waiqin.RPS,
+		"statement_source":      c.StatementSource,
+		"expense_source":        c.ExpenseSource,
+		"oms_base_url":          c.OMS.BaseURL,
+		"oms_flag":              c.OMS.Flag,
+		"oms_token":             set(c.OMS.Token),
+		"oms_timestamp":         c.OMS.Timestamp,
+		"oms_rps":               c.OMS.RPS,
+		"jdy_base_url":          c.JDY.BaseURL,
+		"jdy_client_id":         c.JDY.ClientID,
+		"jdy_client_secret":     set(c.JDY.ClientSecret),
+		"jdy_app_key":           c.JDY.AppKey,
+		"jdy_app_secret":        set(c.JDY.AppSecret),
+		"jdy_domain":            c.JDY.Domain,
+		"jdy_rps":               c.JDY.RPS,
+		"wdt_router_url":        c.WDT.RouterURL,
+		"wdt_app_key":           c.WDT.AppKey,
+		"wdt_app_secret":        set(c.WDT.AppSecret),
+		"wdt_target_app_key":    c.WDT.TargetAppKey,
+		"wdt_hjy_app_id":        c.WDT.HJYAppID,
+		"wdt_hjy_app_key":       set(c.WDT.HJYAppKey),
+		"wdt_sid":               c.WDT.SID,
+		"wdt_platforms":         strings.Join(c.WDT.Platforms, ","),
+		"wdt_rps":               c.WDT.RPS,
+		"customer_map":          c.CustomerMap,
+		"worker_concurrency":    c.WorkerConcurrency,
+		"demo_embedded_redis":   c.Demo(),
 	}
 	return m
 }

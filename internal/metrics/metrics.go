@@ -37,6 +37,7 @@ const (
 	PushTooLarge        = "too_large"         // 413
 	PushUnknownDataType = "unknown_data_type" // 422
 	PushUnavailable     = "unavailable"       // 503: Redis could not take it
+	PushBusy            = "busy"              // 503: too many large bodies being read at once
 	PushInternal        = "internal_error"    // 500: a bug
 )
 
@@ -61,7 +62,7 @@ const (
 )
 
 var (
-	pushOutcomes   = []string{PushQueued, PushAlreadyQueued, PushBadRequest, PushUnauthorized, PushTooLarge, PushUnknownDataType, PushUnavailable, PushInternal}
+	pushOutcomes   = []string{PushQueued, PushAlreadyQueued, PushBadRequest, PushUnauthorized, PushTooLarge, PushUnknownDataType, PushUnavailable, PushBusy, PushInternal}
 	digestReasons  = []string{DigestMissing, DigestMalformed, DigestMismatch, DigestBadTimestamp, DigestTooOld, DigestNoSecret, DigestUnknownTenant}
 	jobOutcomes    = []string{JobOK, JobRetry, JobFailed, JobMalformed, JobSkipped}
 	kinds          = []string{tasks.TypePush, tasks.TypeStatement, tasks.TypeExpense, tasks.TypeReport}

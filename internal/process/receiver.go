@@ -105,6 +105,9 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 		Ready:    r.conn.Ping,
 		Logger:   log,
 		Observer: r.Observer,
+		// Slow senders (issue 11): a body deadline and a cap on large bodies.
+		BodyTimeout:    cfg.PushBodyTimeout,
+		MaxLargeBodies: cfg.PushMaxLargeBodies,
 	})
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ const (
 	OutcomeTooLarge        = "too_large"         // 413
 	OutcomeUnknownDataType = "unknown_data_type" // 422
 	OutcomeUnavailable     = "unavailable"       // 503: Redis could not take it
+	OutcomeBusy            = "busy"              // 503: too many large bodies being read at once
 	OutcomeInternal        = "internal_error"    // 500: a bug (panic)
 )
 
@@ -92,6 +93,8 @@ func answerFor(err error) answer {
 		return answer{http.StatusBadRequest, OutcomeBadRequest, "field timestamp is not epoch milliseconds", ""}
 	case errors.Is(err, tasks.ErrInvalidData), errors.Is(err, tasks.ErrInvalidPush):
 		return answer{http.StatusBadRequest, OutcomeBadRequest, err.Error(), ""}
+	case errors.Is(err, errBusy):
+		return answer{http.StatusServiceUnavailable, OutcomeBusy, "too many large pushes are being received right now: the push was not stored, retry later", ""}
 	case errors.Is(err, errPanic):
 		return answer{http.StatusInternalServerError, OutcomeInternal, "internal error: the push was not stored, retry later", ""}
 	}
@@ -100,7 +103,11 @@ func answerFor(err error) answer {
 	return answer{http.StatusServiceUnavailable, OutcomeUnavailable, "the queue is unavailable: the push was not stored, retry later", ""}
 }
 
-var errPanic = errors.New("panic")
+var (
+	errPanic = errors.New("panic")
+	// errBusy: MaxLargeBodies bodies are being read already.
+	errBusy = errors.New("too many large bodies being read at once (KSF_PUSH_MAX_LARGE_BODIES)")
+)
 
 // writeAnswer writes the JSON answer 勤策 gets:
 // {"return_code":"0"|"1","return_msg":"…","msg_id":"…"}.

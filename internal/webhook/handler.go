@@ -25,6 +25,20 @@ const (
 // Redis gets a 503 in under a second (勤策 waits 5 s).
 const DefaultEnqueueTimeout = 800 * time.Millisecond
 
+// Body limits against slow senders (a trickled body holds its buffer and
+// goroutine for as long as the sender likes): see Options.
+const (
+	// DefaultBodyTimeout: 勤策 itself gives up after 5 s.
+	DefaultBodyTimeout = 10 * time.Second
+	// DefaultMaxLargeBodies bounds the memory slow large bodies can hold
+	// (each up to MaxBodyBytes) to about 32 MiB.
+	DefaultMaxLargeBodies = 32
+	// LargeBodyBytes: a body declared larger (or of unknown length) counts
+	// against MaxLargeBodies. 勤策's pushes are a few hundred bytes; 5,000
+	// customer codes are ~60 KB.
+	LargeBodyBytes = 64 << 10
+)
+
 // Options wire a Handler.
 type Options struct {
 	// Client stores accepted pushes (required). Build it on a Redis client
@@ -43,6 +57,15 @@ type Options struct {
 	EnqueueTimeout time.Duration
 	// Now stamps ReceivedAt; nil = time.Now.
 	Now func() time.Time
+	// BodyTimeout is the read deadline of a push, from the moment its
+	// headers are in (KSF_PUSH_BODY_TIMEOUT); a body not in by then gets
+	// 400 and the connection is closed. 0 = DefaultBodyTimeout.
+	BodyTimeout time.Duration
+	// MaxLargeBodies caps the bodies over LargeBodyBytes (or of unknown
+	// length) being read at once (KSF_PUSH_MAX_LARGE_BODIES); one more gets
+	// a fast 503, so 勤策 retries. Small pushes are never refused by it.
+	// 0 = DefaultMaxLargeBodies.
+	MaxLargeBodies int
 }
 
 // Handler serves the push listener: POST /waiqin/push, GET /healthz,
@@ -51,6 +74,7 @@ type Handler struct {
 	o      Options
 	log    zerolog.Logger
 	router chi.Router
+	large  chan struct{} // one token per large body being read
 }
 
 // New returns the push listener's handler.
@@ -67,7 +91,13 @@ func New(o Options) (*Handler, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	h := &Handler{o: o, log: o.Logger}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = DefaultBodyTimeout
+	}
+	if o.MaxLargeBodies <= 0 {
+		o.MaxLargeBodies = DefaultMaxLargeBodies
+	}
+	h := &Handler{o: o, log: o.Logger, large: make(chan struct{}, o.MaxLargeBodies)}
 	r := chi.NewRouter()
 	r.Use(WithRequestID, recoverer(&h.log))
 	r.Post(PushPath, h.push)
@@ -114,6 +144,8 @@ func writeStatus(w http.ResponseWriter, status int, body string) {
 // push answers one push and logs one line about it.
 func (h *Handler) push(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	// Not supported (an httptest recorder) means no connection to guard.
+	_ = http.NewResponseController(w).SetReadDeadline(start.Add(h.o.BodyTimeout))
 	req, customers, already, err := h.accept(r)
 	var a answer
 	switch {
@@ -125,6 +157,11 @@ func (h *Handler) push(w http.ResponseWriter, r *http.Request) {
 		a = answer{status: http.StatusOK, outcome: OutcomeQueued, msg: "success"}
 	}
 	msgID := clip(req.MsgID)
+	if a.outcome == OutcomeBusy {
+		// The body is unread: close rather than let net/http read up to
+		// 256 KiB of it before answering.
+		w.Header()["Connection"] = []string{"close"}
+	}
 	writeAnswer(w, a.status, a.msg, msgID)
 	d := time.Since(start)
 
@@ -169,6 +206,14 @@ func (h *Handler) push(w http.ResponseWriter, r *http.Request) {
 // dataType, data — and enqueues it. customers is the number of customer
 // codes (0 = every customer).
 func (h *Handler) accept(r *http.Request) (req Request, customers int, alreadyQueued bool, err error) {
+	if n := r.ContentLength; n <= MaxBodyBytes && (n < 0 || n > LargeBodyBytes) {
+		select {
+		case h.large <- struct{}{}:
+			defer func() { <-h.large }()
+		default:
+			return req, 0, false, errBusy
+		}
+	}
 	if req, err = ParseRequest(r); err != nil {
 		return req, 0, false, err
 	}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -106,7 +107,13 @@ func ParseRequest(r *http.Request) (Request, error) {
 		}
 	}()
 	buf.Reset()
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + 1) // one allocation of the declared size, not doublings
+	}
 	if _, err := buf.ReadFrom(io.LimitReader(r.Body, MaxBodyBytes+1)); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return Request{}, reqErr(kindBadRequest, err, "the body did not arrive in time (KSF_PUSH_BODY_TIMEOUT)")
+		}
 		return Request{}, reqErr(kindBadRequest, err, "the body could not be read")
 	}
 	if buf.Len() > MaxBodyBytes {
