@@ -32,6 +32,7 @@ const Other = "other"
 const (
 	PushQueued          = "queued"            // 200: durably queued now
 	PushAlreadyQueued   = "already_queued"    // 200: same tenant + msgId queued before
+	PushReplayed        = "replayed"          // 200: a signed push re-sent under another msgId; nothing queued
 	PushBadRequest      = "bad_request"       // 400: malformed body, field or data
 	PushUnauthorized    = "unauthorized"      // 401: digest or tenant refused
 	PushTooLarge        = "too_large"         // 413
@@ -48,6 +49,7 @@ const (
 	DigestMismatch      = "mismatch"
 	DigestBadTimestamp  = "bad_timestamp"
 	DigestTooOld        = "too_old"
+	DigestFuture        = "future"
 	DigestNoSecret      = "no_secret"
 	DigestUnknownTenant = "unknown_tenant"
 )
@@ -62,8 +64,8 @@ const (
 )
 
 var (
-	pushOutcomes   = []string{PushQueued, PushAlreadyQueued, PushBadRequest, PushUnauthorized, PushTooLarge, PushUnknownDataType, PushUnavailable, PushBusy, PushInternal}
-	digestReasons  = []string{DigestMissing, DigestMalformed, DigestMismatch, DigestBadTimestamp, DigestTooOld, DigestNoSecret, DigestUnknownTenant}
+	pushOutcomes   = []string{PushQueued, PushAlreadyQueued, PushReplayed, PushBadRequest, PushUnauthorized, PushTooLarge, PushUnknownDataType, PushUnavailable, PushBusy, PushInternal}
+	digestReasons  = []string{DigestMissing, DigestMalformed, DigestMismatch, DigestBadTimestamp, DigestTooOld, DigestFuture, DigestNoSecret, DigestUnknownTenant}
 	jobOutcomes    = []string{JobOK, JobRetry, JobFailed, JobMalformed, JobSkipped}
 	kinds          = []string{tasks.TypePush, tasks.TypeStatement, tasks.TypeExpense, tasks.TypeReport}
 	callOutcomes   = []string{upstream.OutcomeOK, upstream.OutcomePermanent, upstream.OutcomeTransient, upstream.OutcomeCanceled}
@@ -209,6 +211,8 @@ func DigestReason(err error) string {
 		return DigestBadTimestamp
 	case errors.Is(err, digest.ErrTooOld):
 		return DigestTooOld
+	case errors.Is(err, digest.ErrFuture):
+		return DigestFuture
 	case errors.Is(err, digest.ErrNoSecret):
 		return DigestNoSecret
 	}

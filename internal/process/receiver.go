@@ -26,6 +26,8 @@ import (
 	"github.com/ksfsync/ksfsync/internal/logging"
 	"github.com/ksfsync/ksfsync/internal/metrics"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
+	"github.com/ksfsync/ksfsync/internal/replay"
+	"github.com/ksfsync/ksfsync/internal/tasks"
 	"github.com/ksfsync/ksfsync/internal/webhook"
 )
 
@@ -106,7 +108,9 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 		Logger:   log,
 		Observer: r.Observer,
 		// Slow senders (issue 11): a body deadline and a cap on large bodies.
-		BodyTimeout:    cfg.PushBodyTimeout,
+		BodyTimeout: cfg.PushBodyTimeout,
+		// Replayed pushes (issue 11): one Redis command per push.
+		Replay:         replay.New(r.conn.Client, tasks.PushRetention),
 		MaxLargeBodies: cfg.PushMaxLargeBodies,
 	})
 	if err != nil {
@@ -190,7 +194,7 @@ func (r *Receiver) Close(ctx context.Context) error {
 // other tenant gets KSF_PUSH_SECRET, unless tenants are restricted (nil:
 // 401). Verifiers are built once, at start.
 func Verifiers(cfg *config.Config) func(tenantID string) *digest.Verifier {
-	var opts []digest.VerifierOption
+	opts := []digest.VerifierOption{digest.WithMaxSkew(cfg.PushMaxSkew)}
 	if cfg.PushMaxAge > 0 {
 		opts = append(opts, digest.WithMaxAge(cfg.PushMaxAge))
 	}

@@ -15,6 +15,7 @@ import (
 const (
 	OutcomeQueued          = "queued"            // 200: durably queued now
 	OutcomeAlreadyQueued   = "already_queued"    // 200: same tenant + msgId queued before
+	OutcomeReplayed        = "replayed"          // 200: same tenant + timestamp + digest queued before under another msgId
 	OutcomeBadRequest      = "bad_request"       // 400: malformed body, field or data
 	OutcomeUnauthorized    = "unauthorized"      // 401: digest or tenant refused
 	OutcomeTooLarge        = "too_large"         // 413
@@ -93,6 +94,10 @@ func answerFor(err error) answer {
 		return answer{http.StatusBadRequest, OutcomeBadRequest, "field timestamp is not epoch milliseconds", ""}
 	case errors.Is(err, tasks.ErrInvalidData), errors.Is(err, tasks.ErrInvalidPush):
 		return answer{http.StatusBadRequest, OutcomeBadRequest, err.Error(), ""}
+	case errors.As(err, new(*replayedError)):
+		return answer{http.StatusOK, OutcomeReplayed, "already queued", ""}
+	case errors.Is(err, digest.ErrFuture):
+		return answer{http.StatusUnauthorized, OutcomeUnauthorized, "timestamp is too far in the future: check the sender's clock (KSF_PUSH_MAX_SKEW)", "future"}
 	case errors.Is(err, errBusy):
 		return answer{http.StatusServiceUnavailable, OutcomeBusy, "too many large pushes are being received right now: the push was not stored, retry later", ""}
 	case errors.Is(err, errPanic):
@@ -101,6 +106,15 @@ func answerFor(err error) answer {
 	// Anything else happened while storing the push: Redis down, slow or
 	// refusing. Not stored, so make 勤策 retry.
 	return answer{http.StatusServiceUnavailable, OutcomeUnavailable, "the queue is unavailable: the push was not stored, retry later", ""}
+}
+
+// replayedError: the push's timestamp and digest were accepted before
+// under another msgId or tenant. Answered 200 "already queued": the signed
+// work is queued, and a captured push gains nothing by being re-sent.
+type replayedError struct{ first string }
+
+func (e *replayedError) Error() string {
+	return "replay: this timestamp and digest were first accepted as {tenant}:{msgId} " + e.first + "; nothing queued"
 }
 
 var (

@@ -57,6 +57,9 @@ type Options struct {
 	EnqueueTimeout time.Duration
 	// Now stamps ReceivedAt; nil = time.Now.
 	Now func() time.Time
+	// Replay recognises a signed push re-sent under another msgId or tenant (answered
+	// 200 "already queued", nothing queued); nil = no such check.
+	Replay ReplayGuard
 	// BodyTimeout is the read deadline of a push, from the moment its
 	// headers are in (KSF_PUSH_BODY_TIMEOUT); a body not in by then gets
 	// 400 and the connection is closed. 0 = DefaultBodyTimeout.
@@ -66,6 +69,14 @@ type Options struct {
 	// a fast 503, so 勤策 retries. Small pushes are never refused by it.
 	// 0 = DefaultMaxLargeBodies.
 	MaxLargeBodies int
+}
+
+// ReplayGuard remembers accepted pushes by timestamp and digest
+// (replay.Guard). Claim returns the "{tenant}:{msgId}" that first used them
+// when it is not this push, "" otherwise; an error means it could not tell
+// (503).
+type ReplayGuard interface {
+	Claim(ctx context.Context, tenant, timestamp, digest, msgID string) (first string, err error)
 }
 
 // Handler serves the push listener: POST /waiqin/push, GET /healthz,
@@ -169,7 +180,7 @@ func (h *Handler) push(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case a.status >= 500:
 		ev = h.log.Error()
-	case a.status >= 400:
+	case a.status >= 400, a.outcome == OutcomeReplayed:
 		ev = h.log.Warn()
 	default:
 		ev = h.log.Info()
@@ -246,6 +257,15 @@ func (h *Handler) accept(r *http.Request) (req Request, customers int, alreadyQu
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.o.EnqueueTimeout)
 	defer cancel()
 	t0 := time.Now()
+	if h.o.Replay != nil {
+		first, err := h.o.Replay.Claim(ctx, req.TenantID, req.Timestamp, req.Digest, req.MsgID)
+		if err != nil {
+			return req, len(data.CustomerCodes), false, err
+		}
+		if first != "" {
+			return req, len(data.CustomerCodes), false, &replayedError{first: first}
+		}
+	}
 	alreadyQueued, err = tasks.Enqueue(ctx, h.o.Client, p)
 	if err == nil {
 		h.o.Observer.Enqueued(time.Since(t0))
