@@ -40,7 +40,7 @@ func TestReplayedPush(t *testing.T) {
 	if n, m := e.tasksOf(tenant), e.tasksOf(other); n != 1 || m != 0 {
 		t.Errorf("tasks: %d of the tenant, %d of the other; want 1 and 0", n, m)
 	}
-	if got := strings.Count(e.obs.String(), "handled ksf_statement replayed")+strings.Count(e.obs.String(), "handled ksf_expense replayed"); got != 3 {
+	if got := strings.Count(e.obs.String(), "handled ksf_statement replayed") + strings.Count(e.obs.String(), "handled ksf_expense replayed"); got != 3 {
 		t.Errorf("observer saw %d replays, want 3: %s", got, e.obs)
 	}
 	logs := e.logs.String()
