@@ -161,6 +161,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.router.ServeHTTP(w, r)
 		return
 	}
+	if notJSONWrite(r) {
+		s.fail(w, r, errorf(http.StatusUnsupportedMediaType,
+			"admin API writes must be Content-Type: application/json (ksfctl and the curl examples in docs/admin-api.md send it)"))
+		return
+	}
 	s.auth(s.router).ServeHTTP(w, r)
 }
 

@@ -16,6 +16,16 @@ import (
 	"github.com/ksfsync/ksfsync/internal/tasks"
 )
 
+// checkAdminToken refuses a short KSF_ADMIN_TOKEN off loopback and warns
+// about one on loopback (issue 11); Open calls it before starting anything.
+func checkAdminToken(cfg *config.Config, addr string, log zerolog.Logger) error {
+	warning, err := cfg.CheckAdminToken(addr)
+	if warning != "" {
+		log.Warn().Str("admin_addr", addr).Msg(warning)
+	}
+	return err
+}
+
 // newAdmin builds the admin listener's handler (API, queue UI, metrics,
 // health) on the process's Redis.
 func newAdmin(cfg *config.Config, conn *redisconn.Conn, store *failures.Store, m *metrics.Metrics, client *asynq.Client, log zerolog.Logger) (*admin.Server, error) {
@@ -23,6 +33,7 @@ func newAdmin(cfg *config.Config, conn *redisconn.Conn, store *failures.Store, m
 	if token == "" {
 		log.Warn().Msg("KSF_ADMIN_TOKEN is not set: the admin API, queue UI and metrics refuse every request")
 	}
+
 	return admin.New(admin.Config{
 		Token:         token,
 		RedisConnOpt:  conn.Opt,
@@ -37,8 +48,9 @@ func newAdmin(cfg *config.Config, conn *redisconn.Conn, store *failures.Store, m
 
 // newAdminHTTPServer is newHTTPServer with room for slow operator calls
 // (a replay of thousands of jobs, a large listing).
+// Cross-origin writes are refused on the whole listener (issue 11).
 func newAdminHTTPServer(h http.Handler, log zerolog.Logger) *http.Server {
-	s := newHTTPServer(h, log)
+	s := newHTTPServer(admin.CrossOrigin(h, log), log)
 	s.WriteTimeout = 2 * time.Minute
 	return s
 }

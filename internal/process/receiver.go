@@ -76,6 +76,9 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 	if err := cfg.ValidateReceiver(); err != nil {
 		return err
 	}
+	if err := checkAdminToken(cfg, cfg.AdminListen(config.DefaultReceiverAdminAddr), log); err != nil {
+		return err
+	}
 	defer func() {
 		if err != nil {
 			_ = r.Close(context.Background())
@@ -89,10 +92,14 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 		return err
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, time.Second)
-	if err := r.conn.Ping(pingCtx); err != nil {
+	err = r.conn.CheckConfig(pingCtx)
+	cancel()
+	switch {
+	case redisconn.Misconfigured(err): // permanent: refuse to start (issue 11)
+		return err
+	case err != nil:
 		log.Warn().Err(err).Str("redis", r.conn.String()).Msg("redis does not answer yet: pushes get 503 until it does")
 	}
-	cancel()
 
 	if r.Metrics == nil {
 		r.Metrics = metrics.New()

@@ -75,6 +75,9 @@ func (w *Worker) Conn() *redisconn.Conn { return w.conn }
 // Open connects Redis, starts processing and the admin listener.
 func (w *Worker) Open(ctx context.Context) (err error) {
 	cfg, log := w.Config, w.Logger
+	if err := checkAdminToken(cfg, cfg.AdminListen(config.DefaultWorkerAdminAddr), log); err != nil {
+		return err
+	}
 	defer func() {
 		if err != nil {
 			_ = w.Close(context.Background())
@@ -86,6 +89,15 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	}
 	if w.conn, err = redisconn.Open(cfg.Redis, o); err != nil {
 		return err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	err = w.conn.CheckConfig(pingCtx)
+	cancel()
+	switch {
+	case redisconn.Misconfigured(err): // permanent: refuse to start (issue 11)
+		return err
+	case err != nil:
+		log.Warn().Err(err).Str("redis", w.conn.String()).Msg("redis does not answer yet: jobs wait until it does")
 	}
 	queues := w.Queues
 	if queues == nil {
