@@ -331,6 +331,20 @@ func TestReason(t *testing.T) {
 	}
 }
 
+// TestRetryDelayLeaseExpired: a task recovered from a dead worker is not
+// made to wait a backoff on top of asynq's recovery time.
+func TestRetryDelayLeaseExpired(t *testing.T) {
+	t.Parallel()
+	for n := range 3 {
+		if d := RetryDelay(n, asynq.ErrLeaseExpired, nil); d != 0 {
+			t.Errorf("RetryDelay(%d, ErrLeaseExpired) = %v, want 0", n, d)
+		}
+	}
+	if d := RetryDelay(0, errors.New("oms: 502"), nil); d < 5*time.Second {
+		t.Errorf("RetryDelay(0, a vendor error) = %v, want the 5–10 s backoff", d)
+	}
+}
+
 func TestRetryDelay(t *testing.T) {
 	t.Parallel()
 	for n, bounds := range map[int][2]time.Duration{

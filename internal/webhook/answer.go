@@ -101,11 +101,13 @@ func answerFor(err error) answer {
 	case errors.Is(err, errBusy):
 		return answer{http.StatusServiceUnavailable, OutcomeBusy, "too many large pushes are being received right now: the push was not stored, retry later", ""}
 	case errors.Is(err, errPanic):
-		return answer{http.StatusInternalServerError, OutcomeInternal, "internal error: the push was not stored, retry later", ""}
+		return answer{http.StatusInternalServerError, OutcomeInternal, "internal error: the push may or may not have been stored; retry (a stored push is answered \"already queued\")", ""}
 	}
 	// Anything else happened while storing the push: Redis down, slow or
-	// refusing. Not stored, so make 勤策 retry.
-	return answer{http.StatusServiceUnavailable, OutcomeUnavailable, "the queue is unavailable: the push was not stored, retry later", ""}
+	// refusing. When the answer did not come back in time, the command may
+	// have run all the same (it was on the wire): say so, and let 勤策
+	// retry — a stored push's retry is "already queued".
+	return answer{http.StatusServiceUnavailable, OutcomeUnavailable, "the queue did not confirm the push in time: it may or may not be stored; retry (a stored push is answered \"already queued\")", ""}
 }
 
 // replayedError: the push's timestamp and digest were accepted before
