@@ -88,7 +88,7 @@ func (d *Receiver) Open(ctx context.Context) (err error) {
 	}
 	d.fakes.Configure(&wcfg)
 	m := metrics.New() // one process, one /metrics
-	d.worker = process.NewWorker(&wcfg, d.log.With().Str("component", "demo-worker").Logger())
+	d.worker = process.NewWorker(&wcfg, d.log.With().Str("role", "worker").Logger())
 	d.worker.Metrics = m
 	d.worker.ShutdownTimeout = 5 * time.Second
 	if err = d.worker.Open(ctx); err != nil {

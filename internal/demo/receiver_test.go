@@ -115,3 +115,25 @@ func TestCurlDates(t *testing.T) {
 		t.Errorf("demo.Curl period wrong:\n%s", line)
 	}
 }
+
+// TestDemoLogLines: the demo's log (receiver, in-process worker, asynq's
+// own messages) is one JSON object per line with unique keys.
+func TestDemoLogLines(t *testing.T) {
+	t.Parallel()
+	logs := &logtest.Buffer{}
+	r := demo.NewReceiver(load(t), zerolog.New(logs).With().Str("process", "receiver").Logger())
+	r.Banner = io.Discard
+	if err := r.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, `"component":"asynq"`) {
+		t.Fatalf("no line of asynq's own in the demo's log:\n%s", out)
+	}
+	if bad := logtest.Malformed(out); len(bad) > 0 {
+		t.Errorf("log lines an ingester refuses:\n%s", strings.Join(bad, "\n"))
+	}
+}

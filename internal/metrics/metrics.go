@@ -15,10 +15,10 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	asynqmetrics "github.com/hibiken/asynq/x/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
 
 	"github.com/ksfsync/ksfsync/internal/digest"
 	"github.com/ksfsync/ksfsync/internal/tasks"
@@ -156,10 +156,10 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // RegisterQueueMetrics adds asynq's queue series (asynq_queue_size,
-// asynq_tasks_enqueued_total{queue,state}, asynq_queue_latency_seconds, …),
-// read through inspector at each scrape.
-func (m *Metrics) RegisterQueueMetrics(inspector *asynq.Inspector) error {
-	return m.reg.Register(asynqmetrics.NewQueueMetricsCollector(inspector))
+// asynq_tasks_enqueued{queue,state}, asynq_queue_latency_seconds, …), read
+// through inspector at each scrape; a failed read is a warning on log.
+func (m *Metrics) RegisterQueueMetrics(inspector *asynq.Inspector, log zerolog.Logger) error {
+	return m.reg.Register(queueCollector{in: inspector, log: log})
 }
 
 func oneOf(v string, set []string) string {

@@ -330,12 +330,12 @@ func TestMetricsFollowPushesAndJobs(t *testing.T) {
 		{name: "ksf_push_duration_seconds", labels: []string{"outcome", "queued"}, min: 1, max: 1},
 		{name: "ksf_enqueue_duration_seconds", min: 1, max: 2}, // the repeat may reach Redis too
 		{name: "ksf_digest_failures_total", labels: []string{"reason", "mismatch"}, min: 1, max: 1},
-		{name: "asynq_tasks_enqueued_total", labels: []string{"queue", "push", "state", "completed"}, min: 1, max: -1},
-		{name: "asynq_tasks_enqueued_total", labels: []string{"queue", "sync", "state", "completed"}, min: 3, max: -1},
+		{name: "asynq_tasks_enqueued", labels: []string{"queue", "push", "state", "completed"}, min: 1, max: -1},
+		{name: "asynq_tasks_enqueued", labels: []string{"queue", "sync", "state", "completed"}, min: 3, max: -1},
 		{name: "asynq_tasks_processed_total", labels: []string{"queue", "sync"}, min: 3, max: -1},
 		{name: "asynq_queue_size", labels: []string{"queue", "sync"}, min: 0, max: -1},
 	})
-	if v := series(recv1, "asynq_tasks_enqueued_total", "queue", "sync", "state", "archived"); orZero(v) != 0 {
+	if v := series(recv1, "asynq_tasks_enqueued", "queue", "sync", "state", "archived"); orZero(v) != 0 {
 		t.Errorf("receiver: archived sync tasks: %v", v)
 	}
 	checkDeltas(t, "worker", work0, work1, []metricCheck{

@@ -141,7 +141,7 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 	}
 	// asynq's queue series describe the shared queues: the receivers
 	// export them, the workers do not (one scrape target is enough).
-	if err := r.Metrics.RegisterQueueMetrics(r.adminSrv.Inspector()); err != nil {
+	if err := r.Metrics.RegisterQueueMetrics(r.adminSrv.Inspector(), log); err != nil {
 		return fmt.Errorf("queue metrics: %w", err)
 	}
 	r.admin = newAdminHTTPServer(r.adminSrv, log)

@@ -15,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
+	"github.com/ksfsync/ksfsync/internal/logging/logtest"
 	"github.com/ksfsync/ksfsync/internal/retry"
 	"github.com/ksfsync/ksfsync/internal/statement"
 	"github.com/ksfsync/ksfsync/internal/upstream"
@@ -356,5 +357,39 @@ func TestRetryDelay(t *testing.T) {
 				t.Fatalf("RetryDelay(%d) = %v, want within %v", n, d, bounds)
 			}
 		}
+	}
+}
+
+// TestJobLogLines: every job line is one JSON object with unique keys (kind
+// once) and says its unit (latency_ms), for push, sync and report jobs.
+func TestJobLogLines(t *testing.T) {
+	t.Parallel()
+	f := setup(t, okBuilder)
+	logs := &logtest.Buffer{}
+	f.h.Logger = zerolog.New(logs)
+	ctx := context.Background()
+	if err := f.h.HandlePush(ctx, pushTask(t, DataTypeStatement, "c1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.h.HandleSync(ctx, syncTask(t, DataTypeStatement, "c1")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := NewReportTask(Report{TenantID: "t1", DataType: DataTypeStatement, CustomerCode: "c1", StartDate: "2026-11-01", Reason: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.h.HandleReport(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.h.HandleSync(ctx, asynq.NewTask(TypeStatement, []byte("{"))) // malformed
+	out := logs.String()
+	if bad := logtest.Malformed(out); len(bad) > 0 {
+		t.Errorf("log lines an ingester refuses:\n%s", strings.Join(bad, "\n"))
+	}
+	if n := strings.Count(out, `"message":"job"`); n != 4 || strings.Count(out, `"latency_ms":`) != 4 || strings.Contains(out, `"latency":`) {
+		t.Errorf("want 4 job lines each with latency_ms:\n%s", out)
+	}
+	if strings.Count(out, `"kind":"ksf:statement"`) != 2 {
+		t.Errorf("the malformed and the good statement job should each name their kind once:\n%s", out)
 	}
 }
