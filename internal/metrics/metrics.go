@@ -30,16 +30,17 @@ const Other = "other"
 
 // Push outcomes (PushHandled): the webhook.Outcome* values.
 const (
-	PushQueued          = "queued"            // 200: durably queued now
-	PushAlreadyQueued   = "already_queued"    // 200: same tenant + msgId queued before
-	PushReplayed        = "replayed"          // 200: a signed push re-sent under another msgId; nothing queued
-	PushBadRequest      = "bad_request"       // 400: malformed body, field or data
-	PushUnauthorized    = "unauthorized"      // 401: digest or tenant refused
-	PushTooLarge        = "too_large"         // 413
-	PushUnknownDataType = "unknown_data_type" // 422
-	PushUnavailable     = "unavailable"       // 503: Redis could not take it
-	PushBusy            = "busy"              // 503: too many large bodies being read at once
-	PushInternal        = "internal_error"    // 500: a bug
+	PushQueued           = "queued"             // 200: durably queued now
+	PushAlreadyQueued    = "already_queued"     // 200: same tenant + msgId queued before
+	PushReplayed         = "replayed"           // 200: a signed push re-sent under another msgId; nothing queued
+	PushBadRequest       = "bad_request"        // 400: malformed body, field or data
+	PushUnauthorized     = "unauthorized"       // 401: digest or tenant refused
+	PushTooLarge         = "too_large"          // 413
+	PushMethodNotAllowed = "method_not_allowed" // 405: GET (or another method) on the push route
+	PushUnknownDataType  = "unknown_data_type"  // 422
+	PushUnavailable      = "unavailable"        // 503: Redis could not take it
+	PushBusy             = "busy"               // 503: too many large bodies being read at once
+	PushInternal         = "internal_error"     // 500: a bug
 )
 
 // Digest failure reasons (DigestFailed); DigestReason maps digest's errors.
@@ -64,7 +65,7 @@ const (
 )
 
 var (
-	pushOutcomes   = []string{PushQueued, PushAlreadyQueued, PushReplayed, PushBadRequest, PushUnauthorized, PushTooLarge, PushUnknownDataType, PushUnavailable, PushBusy, PushInternal}
+	pushOutcomes   = []string{PushQueued, PushAlreadyQueued, PushReplayed, PushBadRequest, PushUnauthorized, PushTooLarge, PushMethodNotAllowed, PushUnknownDataType, PushUnavailable, PushBusy, PushInternal}
 	digestReasons  = []string{DigestMissing, DigestMalformed, DigestMismatch, DigestBadTimestamp, DigestTooOld, DigestFuture, DigestNoSecret, DigestUnknownTenant}
 	jobOutcomes    = []string{JobOK, JobRetry, JobFailed, JobMalformed, JobSkipped}
 	kinds          = []string{tasks.TypePush, tasks.TypeStatement, tasks.TypeExpense, tasks.TypeReport}

@@ -28,7 +28,11 @@ func checkAdminToken(cfg *config.Config, addr string, log zerolog.Logger) error 
 
 // newAdmin builds the admin listener's handler (API, queue UI, metrics,
 // health) on the process's Redis.
-func newAdmin(cfg *config.Config, conn *redisconn.Conn, store *failures.Store, m *metrics.Metrics, client *asynq.Client, log zerolog.Logger) (*admin.Server, error) {
+// defaultTenant is what a resync naming no tenant gets ("" = KSF_TENANT_ID).
+func newAdmin(cfg *config.Config, defaultTenant string, conn *redisconn.Conn, store *failures.Store, m *metrics.Metrics, client *asynq.Client, log zerolog.Logger) (*admin.Server, error) {
+	if defaultTenant == "" {
+		defaultTenant = cfg.TenantID
+	}
 	token := cfg.AdminToken.Value()
 	if token == "" {
 		log.Warn().Msg("KSF_ADMIN_TOKEN is not set: the admin API, queue UI and metrics refuse every request")
@@ -41,7 +45,7 @@ func newAdmin(cfg *config.Config, conn *redisconn.Conn, store *failures.Store, m
 		Failures:      store,
 		Metrics:       m,
 		Enqueue:       func(ctx context.Context, p tasks.Push) (bool, error) { return tasks.Enqueue(ctx, client, p) },
-		DefaultTenant: cfg.TenantID,
+		DefaultTenant: defaultTenant,
 		Logger:        log,
 	})
 }

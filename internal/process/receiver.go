@@ -48,6 +48,9 @@ type Receiver struct {
 	// WrapPush, when set, wraps the push listener's handler (the demo adds
 	// its read-only pages).
 	WrapPush func(http.Handler) http.Handler
+	// AdminDefaultTenant is the tenant of a resync that names none; "" =
+	// KSF_TENANT_ID (the demo sets its own).
+	AdminDefaultTenant string
 	// RedisOptions bound the Redis calls; zero = redisconn's 500 ms defaults.
 	RedisOptions redisconn.Options
 
@@ -136,7 +139,7 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 	}
 	r.pushSrv = newPushServer(push, log)
 	r.pushSrv.ConnState = r.connState
-	if r.adminSrv, err = newAdmin(cfg, r.conn, failures.New(r.conn.Client, failures.Options{}), r.Metrics, client, log); err != nil {
+	if r.adminSrv, err = newAdmin(cfg, r.AdminDefaultTenant, r.conn, failures.New(r.conn.Client, failures.Options{}), r.Metrics, client, log); err != nil {
 		return err
 	}
 	// asynq's queue series describe the shared queues: the receivers

@@ -50,6 +50,9 @@ type Worker struct {
 	// ShutdownTimeout is how long Close lets running tasks finish before
 	// they are put back in their queue. Default 25 s (within Docker's 30 s).
 	ShutdownTimeout time.Duration
+	// AdminDefaultTenant is the tenant of a resync that names none; "" =
+	// KSF_TENANT_ID (the demo sets its own).
+	AdminDefaultTenant string
 	// RedisOptions: zero = a 2 s dial and 3 s read timeout, roomier than the
 	// receiver's since no one waits on the worker's Redis calls.
 	RedisOptions redisconn.Options
@@ -153,7 +156,7 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	if w.adminLn, err = net.Listen("tcp", adminAddr); err != nil {
 		return fmt.Errorf("admin listener (KSF_ADMIN_ADDR=%s): %w", adminAddr, err)
 	}
-	if w.adminSrv, err = newAdmin(cfg, w.conn, store, w.Metrics, client, log); err != nil {
+	if w.adminSrv, err = newAdmin(cfg, w.AdminDefaultTenant, w.conn, store, w.Metrics, client, log); err != nil {
 		return err
 	}
 	w.admin = newAdminHTTPServer(w.adminSrv, log)

@@ -13,16 +13,17 @@ import (
 
 // Outcomes of a push, in logs and for the Observer.
 const (
-	OutcomeQueued          = "queued"            // 200: durably queued now
-	OutcomeAlreadyQueued   = "already_queued"    // 200: same tenant + msgId queued before
-	OutcomeReplayed        = "replayed"          // 200: same tenant + timestamp + digest queued before under another msgId
-	OutcomeBadRequest      = "bad_request"       // 400: malformed body, field or data
-	OutcomeUnauthorized    = "unauthorized"      // 401: digest or tenant refused
-	OutcomeTooLarge        = "too_large"         // 413
-	OutcomeUnknownDataType = "unknown_data_type" // 422
-	OutcomeUnavailable     = "unavailable"       // 503: Redis could not take it
-	OutcomeBusy            = "busy"              // 503: too many large bodies being read at once
-	OutcomeInternal        = "internal_error"    // 500: a bug (panic)
+	OutcomeQueued           = "queued"             // 200: durably queued now
+	OutcomeAlreadyQueued    = "already_queued"     // 200: same tenant + msgId queued before
+	OutcomeReplayed         = "replayed"           // 200: same tenant + timestamp + digest queued before under another msgId
+	OutcomeBadRequest       = "bad_request"        // 400: malformed body, field or data
+	OutcomeUnauthorized     = "unauthorized"       // 401: digest or tenant refused
+	OutcomeTooLarge         = "too_large"          // 413
+	OutcomeMethodNotAllowed = "method_not_allowed" // 405: not a POST
+	OutcomeUnknownDataType  = "unknown_data_type"  // 422
+	OutcomeUnavailable      = "unavailable"        // 503: Redis could not take it
+	OutcomeBusy             = "busy"               // 503: too many large bodies being read at once
+	OutcomeInternal         = "internal_error"     // 500: a bug (panic)
 )
 
 type kind int

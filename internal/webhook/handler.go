@@ -117,7 +117,17 @@ func New(o Options) (*Handler, error) {
 		writeAnswer(w, http.StatusNotFound, "no such route: pushes go to POST "+PushPath, "")
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		w.Header().Set("Allow", http.MethodPost)
 		writeAnswer(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here: pushes are POST "+PushPath, "")
+		// Logged and counted like a push: a sender (or a probe) using the
+		// wrong method should show up.
+		if r.URL.Path == PushPath {
+			h.log.Warn().Str("req_id", RequestID(r.Context())).Str("method", clip(r.Method)).Str("path", PushPath).
+				Str("outcome", OutcomeMethodNotAllowed).Int("status", http.StatusMethodNotAllowed).
+				Float64("latency_ms", float64(time.Since(start).Microseconds())/1000).Msg("push")
+			h.o.Observer.PushHandled("other", OutcomeMethodNotAllowed, time.Since(start))
+		}
 	})
 	h.router = r
 	return h, nil

@@ -1,6 +1,8 @@
 package webhook_test
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -46,5 +48,22 @@ func TestReplayedPush(t *testing.T) {
 	logs := e.logs.String()
 	if !strings.Contains(logs, `"outcome":"replayed"`) || !strings.Contains(logs, "first accepted as {tenant}:{msgId} "+tenant+":m1") {
 		t.Errorf("log does not name the replay and the first push:\n%s", logs)
+	}
+}
+
+// TestWrongMethodLoggedAndCounted: GET /waiqin/push is answered 405 and,
+// like every push, logged and observed.
+func TestWrongMethodLoggedAndCounted(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	code, a := e.do(httptest.NewRequest(http.MethodGet, webhook.PushPath, nil))
+	if code != http.StatusMethodNotAllowed || !strings.Contains(a.ReturnMsg, "POST") {
+		t.Errorf("GET: %d %+v", code, a)
+	}
+	if !strings.Contains(e.logs.String(), `"outcome":"method_not_allowed","status":405`) {
+		t.Errorf("not logged:\n%s", e.logs)
+	}
+	if !strings.Contains(e.obs.String(), "handled other method_not_allowed") {
+		t.Errorf("not observed: %s", e.obs)
 	}
 }
