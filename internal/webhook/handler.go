@@ -266,7 +266,6 @@ func (h *Handler) accept(r *http.Request) (req Request, customers int, alreadyQu
 	// once Redis runs the enqueue, and the log should say so.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.o.EnqueueTimeout)
 	defer cancel()
-	t0 := time.Now()
 	if h.o.Replay != nil {
 		first, err := h.o.Replay.Claim(ctx, req.TenantID, req.Timestamp, req.Digest, req.MsgID)
 		if err != nil {
@@ -276,6 +275,7 @@ func (h *Handler) accept(r *http.Request) (req Request, customers int, alreadyQu
 			return req, len(data.CustomerCodes), false, &replayedError{first: first}
 		}
 	}
+	t0 := time.Now()
 	alreadyQueued, err = tasks.Enqueue(ctx, h.o.Client, p)
 	if err == nil {
 		h.o.Observer.Enqueued(time.Since(t0))
