@@ -1,8 +1,10 @@
 package process_test
 
 import (
+	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -150,5 +152,32 @@ func TestRedisDatabaseOutOfRange(t *testing.T) {
 			_ = w.Close(context.Background())
 		}
 		t.Errorf("worker: %v, want a start-up error naming KSF_REDIS_URL", err)
+	}
+}
+
+// TestReceiverBodyDeadline: KSF_PUSH_BODY_TIMEOUT reaches the push
+// listener: a body that stops arriving is answered and its connection
+// closed once the deadline has passed.
+func TestReceiverBodyDeadline(t *testing.T) {
+	t.Parallel()
+	rd := redistest.New(t, testDB)
+	r, _ := startReceiver(t, load(t, "KSF_REDIS_URL="+rd.URL, "KSF_PUSH_SECRET=s", "KSF_PUSH_BODY_TIMEOUT=300ms"))
+	c, err := net.Dial("tcp", r.PushAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	if _, err := c.Write([]byte("POST /waiqin/push HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nmsgId=")); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.SetReadDeadline(start.Add(5 * time.Second)) // fail, not hang, without a server deadline
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer within 5 s: %v", err)
+	}
+	resp.Body.Close()
+	if d := time.Since(start); resp.StatusCode != http.StatusBadRequest || d < 300*time.Millisecond {
+		t.Errorf("answered %d after %s, want 400 after the 300 ms deadline", resp.StatusCode, d)
 	}
 }
