@@ -24,7 +24,8 @@ RUN apk add --no-cache ca-certificates tzdata && \
     adduser -D -H -u 10001 -s /sbin/nologin ksf
 COPY --from=build /out/ /usr/local/bin/
 USER 10001:10001
-ENV KSF_HTTP_ADDR=:8080
+# The receiver listens on :8080 by default (KSF_HTTP_ADDR); no ENV here, so
+# the worker's environment carries no push-listener setting.
 EXPOSE 8080
 # Health checks are per command (the receiver answers on :8080, the worker only
 # on its admin listener): see docker-compose.yml. Both serve GET /readyz.

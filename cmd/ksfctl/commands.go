@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net/url"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -90,7 +91,7 @@ func (c *cli) failed(args []string) error {
 		fmt.Fprintln(c.out, "no failed jobs match")
 		return nil
 	}
-	tw := c.table("FAILED AT", "STATE", "KIND", "TENANT", "CUSTOMER", "PERIOD", "RETRIED", "TASK ID", "LAST ERROR")
+	tw := c.table("FAILED AT (+08:00)", "STATE", "KIND", "TENANT", "CUSTOMER", "PERIOD", "RETRIED", "TASK ID", "LAST ERROR")
 	for _, j := range p.Items {
 		row(tw, when(j.FailedAt), j.State, strings.TrimPrefix(j.Kind, "ksf:"), j.Tenant, clip(j.Customer, 30), j.Period,
 			fmt.Sprintf("%d/%d", j.Retried, j.MaxRetry), j.TaskID, clip(j.LastError, 80))
@@ -227,7 +228,7 @@ func (c *cli) resync(args []string) error {
 	customers := fs.String("customers", "", "customer codes c1,c2 (none: every customer)")
 	start := fs.String("start", "", "period start yyyy-MM-dd")
 	end := fs.String("end", "", "period end yyyy-MM-dd")
-	tenant := fs.String("tenant", "", "tenant id (default: the listener's KSF_TENANT_ID)")
+	tenant := fs.String("tenant", os.Getenv("KSF_TENANT_ID"), "tenant id (default $KSF_TENANT_ID, else the listener's KSF_TENANT_ID)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -289,7 +290,7 @@ func (c *cli) pushes(args []string) error {
 		fmt.Fprintln(c.out, "no pushes")
 		return nil
 	}
-	tw := c.table("RECEIVED", "STATE", "ORIGIN", "TYPE", "TENANT", "CUSTOMERS", "PERIOD", "FAN-OUT", "TASK ID", "LAST ERROR")
+	tw := c.table("RECEIVED (+08:00)", "STATE", "ORIGIN", "TYPE", "TENANT", "CUSTOMERS", "PERIOD", "FAN-OUT", "TASK ID", "LAST ERROR")
 	for _, e := range p.Items {
 		customers := strings.Join(e.Customers, ",")
 		if e.CustomerCount == 0 {

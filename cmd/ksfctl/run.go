@@ -33,7 +33,7 @@ Usage:
   ksfctl failed  [filter flags] [--page N] [--per-page N]    list failed jobs, newest first
   ksfctl replay  ID...  |  --id ID...  |  --filter [filter flags]  |  --all   [--dry-run]
   ksfctl delete  ID...                                        delete failed jobs (asynq task and record)
-  ksfctl resync  --type ksf_statement|ksf_expense [--customers c1,c2] --start yyyy-MM-dd --end yyyy-MM-dd [--tenant T]
+  ksfctl resync  --type ksf_statement|ksf_expense [--customers c1,c2] --start yyyy-MM-dd --end yyyy-MM-dd [--tenant T, default $KSF_TENANT_ID]
   ksfctl pushes  [--tenant T] [--state S] [--type T] [--origin O] [--page N]   the audit trail of pushes, resyncs, scheduled runs
   ksfctl repair  [--dry-run]                                  remove task ids whose task data is gone
                                                               (they break the queue UI's queue list)
@@ -229,7 +229,9 @@ func (c *cli) call(method, path string, query url.Values, body any, out any) (ra
 		return nil, err
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
-	if body != nil {
+	if body != nil || method == http.MethodPost {
+		// The admin API takes writes as JSON only (cross-site forms cannot
+		// send it), even a POST that carries nothing.
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)

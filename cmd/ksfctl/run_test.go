@@ -82,7 +82,7 @@ func TestFailedTable(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if len(lines) != 4 || !strings.HasPrefix(lines[0], "FAILED AT") || !strings.Contains(lines[3], "2 failed jobs") {
+	if len(lines) != 4 || !strings.HasPrefix(lines[0], "FAILED AT (+08:00)") || !strings.Contains(lines[3], "2 failed jobs") {
 		t.Fatalf("table:\n%s", out)
 	}
 	// Columns aligned: every row has the TASK ID column at the header's offset.
@@ -230,5 +230,32 @@ func TestRepair(t *testing.T) {
 	}
 	if code, out, _ := f.run(t, "repair"); code != 0 || !strings.Contains(out, "removed 1 dangling") {
 		t.Fatalf("repair: %d %s", code, out)
+	}
+}
+
+// TestResyncTenantFromEnv: with KSF_TENANT_ID set (and no --tenant),
+// ksfctl resync names that tenant, against a listener that has none.
+// Not parallel: it sets the environment.
+func TestResyncTenantFromEnv(t *testing.T) {
+	mr := miniredis.RunT(t)
+	opt := asynq.RedisClientOpt{Addr: mr.Addr()}
+	srv, err := admin.New(admin.Config{Token: token, RedisConnOpt: opt, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() { hs.Close(); srv.Close() })
+	args := []string{"resync", "--type", "ksf_statement", "--customers", "C001,C002", "--start", "2026-10-01", "--end", "2026-10-31",
+		"--addr", hs.URL, "--token", token}
+	t.Setenv("KSF_TENANT_ID", "")
+	var out, errOut bytes.Buffer
+	if code := run(args, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "tenant_id is required") {
+		t.Fatalf("without a tenant: exit %d %s %s", code, out.String(), errOut.String())
+	}
+	t.Setenv("KSF_TENANT_ID", "t7")
+	out.Reset()
+	errOut.Reset()
+	if code := run(args, &out, &errOut); code != 0 || !strings.Contains(out.String(), "queued push:t7:resync-") {
+		t.Fatalf("KSF_TENANT_ID=t7: exit %d %s %s", code, out.String(), errOut.String())
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
@@ -19,6 +20,7 @@ import (
 	"github.com/ksfsync/ksfsync/internal/digest"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
 	"github.com/ksfsync/ksfsync/internal/redisconn/redistest"
+	"github.com/ksfsync/ksfsync/internal/replay"
 	"github.com/ksfsync/ksfsync/internal/webhook"
 )
 
@@ -94,8 +96,9 @@ func BenchmarkHandlers(b *testing.B) {
 	b.Cleanup(func() { conn.Close() })
 	client := asynq.NewClientFromRedisClient(conn.Client)
 	v := digest.NewVerifier([]string{"s"})
+	// As the receiver runs it: with the replay check (one more Redis command).
 	h, err := webhook.New(webhook.Options{Client: client, Verifier: func(string) *digest.Verifier { return v },
-		Logger: zerolog.New(io.Discard)})
+		Logger: zerolog.New(io.Discard), Replay: replay.New(conn.Client, time.Hour)})
 	if err != nil {
 		b.Fatal(err)
 	}

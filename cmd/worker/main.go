@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ksfsync/ksfsync/internal/config"
+	"github.com/ksfsync/ksfsync/internal/logging"
 	"github.com/ksfsync/ksfsync/internal/process"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
 )
@@ -56,6 +57,7 @@ func run(ctx context.Context, args, environ []string, stdout, stderr io.Writer) 
 		return 2
 	}
 	redisconn.SetLogger(log) // process-wide: go-redis's own messages as JSON lines
+	logging.RedirectStd(log) // process-wide: the standard log package too
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 

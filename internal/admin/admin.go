@@ -165,7 +165,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.router.ServeHTTP(w, r)
 		return
 	}
-	s.auth(s.router).ServeHTTP(w, r)
+	s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if notJSONWrite(r) { // a browser cannot send JSON across sites unasked
+			s.fail(w, r, errorf(http.StatusUnsupportedMediaType,
+				"admin API writes must be Content-Type: application/json (ksfctl and the curl examples in docs/admin-api.md send it)"))
+			return
+		}
+		s.router.ServeHTTP(w, r)
+	})).ServeHTTP(w, r)
 }
 
 // auth lets a request through if it carries the admin token.

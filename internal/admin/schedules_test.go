@@ -22,7 +22,7 @@ func TestSchedulesWithoutSchedules(t *testing.T) {
 		t.Errorf("list: %d %+v", code, list)
 	}
 	var out map[string]string
-	if code := f.call(t, "POST", "/admin/api/schedules/monthly-close/run", nil, &out); code != http.StatusNotFound || !strings.Contains(out["error"], "no schedules are configured") {
+	if code := f.call(t, "POST", "/admin/api/schedules/monthly-close/run", struct{}{}, &out); code != http.StatusNotFound || !strings.Contains(out["error"], "no schedules are configured") {
 		t.Errorf("run: %d %v", code, out)
 	}
 }
@@ -40,11 +40,11 @@ func TestScheduleRunNow(t *testing.T) {
 	s := schedule.New(scheds, func(ctx context.Context, p tasks.Push) (bool, error) { return tasks.Enqueue(ctx, f.client, p) }, schedule.Options{})
 	f = setup(t, admin.Config{Token: token, Schedules: s})
 	var out map[string]any
-	if code := f.call(t, "POST", "/admin/api/schedules/close/run", nil, &out); code != http.StatusNotFound || !strings.Contains(out["error"].(string), "name the tenant") {
+	if code := f.call(t, "POST", "/admin/api/schedules/close/run", struct{}{}, &out); code != http.StatusNotFound || !strings.Contains(out["error"].(string), "name the tenant") {
 		t.Errorf("ambiguous name: %d %v", code, out)
 	}
 	var res schedule.Result
-	if code := f.call(t, "POST", "/admin/api/schedules/close/run?tenant=t2", nil, &res); code != http.StatusOK || res.Tenant != "t2" ||
+	if code := f.call(t, "POST", "/admin/api/schedules/close/run?tenant=t2", struct{}{}, &res); code != http.StatusOK || res.Tenant != "t2" ||
 		len(res.Queued) != 1 || res.Queued[0] != tasks.DataTypeExpense || !strings.HasPrefix(res.RunID, "schedule:t2:close:") {
 		t.Fatalf("run: %d %+v", code, res)
 	}
@@ -52,7 +52,7 @@ func TestScheduleRunNow(t *testing.T) {
 	if err != nil || info.Type != tasks.TypePush {
 		t.Fatalf("queued task: %v %v", info, err)
 	}
-	if code := f.call(t, "POST", "/admin/api/schedules/nope/run?tenant=t1", nil, &out); code != http.StatusNotFound {
+	if code := f.call(t, "POST", "/admin/api/schedules/nope/run?tenant=t1", struct{}{}, &out); code != http.StatusNotFound {
 		t.Errorf("unknown: %d %v", code, out)
 	}
 }

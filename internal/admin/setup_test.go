@@ -120,6 +120,9 @@ func (f *fixture) callAs(t *testing.T, auth, method, path string, body any, out 
 	if auth != "" {
 		req.Header.Set("Authorization", auth)
 	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -42,6 +42,12 @@ const (
 	// DefaultScheduleName names the schedule of the KSF_SCHEDULE_* variables.
 	DefaultScheduleName = "scheduled"
 
+	// The push listener's guards (KSF_PUSH_BODY_TIMEOUT, KSF_PUSH_MAX_SKEW,
+	// KSF_PUSH_MAX_LARGE_BODIES): see docs/receiver.md.
+	DefaultPushBodyTimeout = 10 * time.Second
+	DefaultPushMaxSkew     = 5 * time.Minute
+	DefaultPushLargeBodies = 32
+
 	// Per-source request rates (requests per second; 0 = no limit).
 	DefaultWaiqinRPS = 10 // 勤策 publishes no limit
 	DefaultOMSRPS    = 5  // 商派 OMS publishes none either; stay gentle
@@ -95,6 +101,15 @@ type Config struct {
 	// PushMaxAge (KSF_PUSH_MAX_AGE): refuse pushes whose timestamp is older.
 	// 0 (default) = off, because 勤策 retries a failed push for 10 days.
 	PushMaxAge time.Duration
+	// PushMaxSkew (KSF_PUSH_MAX_SKEW): refuse pushes whose timestamp is
+	// further in the future (401), whatever PushMaxAge. Default 5 min.
+	PushMaxSkew time.Duration
+	// PushBodyTimeout (KSF_PUSH_BODY_TIMEOUT) is the read deadline of a push
+	// body, from its headers. Default 10 s (勤策 waits 5 s).
+	PushBodyTimeout time.Duration
+	// PushMaxLargeBodies (KSF_PUSH_MAX_LARGE_BODIES) caps the push bodies
+	// over 64 KiB being read at once; one more gets 503. Default 32.
+	PushMaxLargeBodies int
 	// Tenants are the file's per-tenant blocks. When present (and TenantID is
 	// empty) only these tenants may push.
 	Tenants map[string]Tenant
@@ -234,6 +249,9 @@ type WDT struct {
 func Default() *Config {
 	return &Config{
 		HTTPAddr:                DefaultHTTPAddr,
+		PushBodyTimeout:         DefaultPushBodyTimeout,
+		PushMaxSkew:             DefaultPushMaxSkew,
+		PushMaxLargeBodies:      DefaultPushLargeBodies,
 		Waiqin:                  Waiqin{BaseURL: DefaultWaiqinBaseURL, RPS: DefaultWaiqinRPS},
 		StatementSource:         SourceOMS,
 		ExpenseSource:           SourceWDT,
@@ -399,6 +417,9 @@ func (c *Config) Summary() map[string]any {
 		"tenant_id":                 c.TenantID,
 		"tenants":                   c.tenantIDs(),
 		"push_max_age":              c.PushMaxAge.String(),
+		"push_max_skew":             c.PushMaxSkew.String(),
+		"push_body_timeout":         c.PushBodyTimeout.String(),
+		"push_max_large_bodies":     c.PushMaxLargeBodies,
 		"waiqin_base_url":           c.Waiqin.BaseURL,
 		"waiqin_openid":             c.Waiqin.OpenID,
 		"waiqin_appkey":             set(c.Waiqin.AppKey),

@@ -53,6 +53,16 @@ var variables = []variable{
 	{name: "KSF_PUSH_SECRET", secret: true, set: func(c *Config, v string) error { c.PushSecrets = secrets(list(v)); return nil }},
 	{name: "KSF_TENANT_ID", set: func(c *Config, v string) error { c.TenantID = v; return checkTenantID(v) }},
 	{name: "KSF_PUSH_MAX_AGE", set: func(c *Config, v string) (err error) { c.PushMaxAge, err = duration(v); return err }},
+	{name: "KSF_PUSH_MAX_SKEW", set: func(c *Config, v string) (err error) { c.PushMaxSkew, err = positiveDuration(v); return err }},
+	{name: "KSF_PUSH_BODY_TIMEOUT", set: func(c *Config, v string) (err error) { c.PushBodyTimeout, err = positiveDuration(v); return err }},
+	{name: "KSF_PUSH_MAX_LARGE_BODIES", set: func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return errors.New("is not a whole number above 0")
+		}
+		c.PushMaxLargeBodies = n
+		return nil
+	}},
 	{name: "KSF_WAIQIN_BASE_URL", set: func(c *Config, v string) error { c.Waiqin.BaseURL = v; return checkHTTPURL(v) }},
 	{name: "KSF_WAIQIN_OPENID", set: func(c *Config, v string) error { c.Waiqin.OpenID = v; return nil }},
 	{name: "KSF_WAIQIN_APPKEY", secret: true, set: func(c *Config, v string) error { c.Waiqin.AppKey = Secret(v); return nil }},
@@ -570,6 +580,14 @@ func duration(v string) (time.Duration, error) {
 	d, err := time.ParseDuration(v)
 	if err != nil || d < 0 {
 		return 0, errors.New("is not a Go duration ≥ 0 such as 30m, 48h (0 = off)")
+	}
+	return d, nil
+}
+
+func positiveDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, errors.New("is not a Go duration above 0 such as 10s or 5m")
 	}
 	return d, nil
 }

@@ -28,6 +28,10 @@ import (
 // set (they listen on loopback only).
 const AdminToken = "demo-admin-token"
 
+// Tenant is the tenantId of the demo's pushes, and of a resync that names
+// none (ksfctl resync against the demo).
+const Tenant = "demo"
+
 // StatementsPath serves, read-only, what the demo's 勤策 fake holds.
 const StatementsPath = "/demo/statements"
 
@@ -88,8 +92,9 @@ func (d *Receiver) Open(ctx context.Context) (err error) {
 	}
 	d.fakes.Configure(&wcfg)
 	m := metrics.New() // one process, one /metrics
-	d.worker = process.NewWorker(&wcfg, d.log.With().Str("component", "demo-worker").Logger())
+	d.worker = process.NewWorker(&wcfg, d.log.With().Str("role", "worker").Logger())
 	d.worker.Metrics = m
+	d.worker.AdminDefaultTenant = Tenant // the README's ksfctl resync works as written
 	d.worker.ShutdownTimeout = 5 * time.Second
 	if err = d.worker.Open(ctx); err != nil {
 		return fmt.Errorf("demo worker: %w", err)
@@ -98,6 +103,7 @@ func (d *Receiver) Open(ctx context.Context) (err error) {
 		Msg("DEMO: worker running in-process against fake 勤策, 商派 OMS, 金蝶精斗云 and 旺店通 servers")
 
 	d.Receiver = process.NewReceiver(&cfg, d.log)
+	d.Receiver.AdminDefaultTenant = Tenant
 	d.Receiver.Metrics = m
 	d.Receiver.WrapPush = d.routes
 	if err = d.Receiver.Open(ctx); err != nil {
@@ -189,7 +195,7 @@ func lastMonth(now time.Time) (start, end string) {
 func (d *Receiver) sendSamples(ctx context.Context) {
 	start, end := lastMonth(time.Now())
 	data := `{"customer_code":"","start_date":"` + start + `","end_date":"` + end + `"}`
-	secrets, _ := d.Config.PushSecretsFor("demo")
+	secrets, _ := d.Config.PushSecretsFor(Tenant)
 	if len(secrets) == 0 {
 		d.log.Error().Msg("demo: no push secret for tenant demo; samples not sent")
 		return
@@ -197,7 +203,7 @@ func (d *Receiver) sendSamples(ctx context.Context) {
 	pushURL := "http://" + loopback(d.PushAddr()) + webhook.PushPath
 	for _, dt := range []string{tasks.DataTypeStatement, tasks.DataTypeExpense} {
 		ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-		form := url.Values{"msgId": {"sample-" + dt + "-" + ts}, "tenantId": {"demo"}, "dataType": {dt},
+		form := url.Values{"msgId": {"sample-" + dt + "-" + ts}, "tenantId": {Tenant}, "dataType": {dt},
 			"timestamp": {ts}, "status": {"0"}, "data": {data}, "digest": {digest.Push(data, secrets[0], ts)}}
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, pushURL, strings.NewReader(form.Encode()))
 		if err != nil {

@@ -115,3 +115,45 @@ func TestCurlDates(t *testing.T) {
 		t.Errorf("demo.Curl period wrong:\n%s", line)
 	}
 }
+
+// TestDemoLogLines: the demo's log (receiver, in-process worker, asynq's
+// own messages) is one JSON object per line with unique keys.
+func TestDemoLogLines(t *testing.T) {
+	t.Parallel()
+	logs := &logtest.Buffer{}
+	r := demo.NewReceiver(load(t), zerolog.New(logs).With().Str("process", "receiver").Logger())
+	r.Banner = io.Discard
+	if err := r.Open(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if !strings.Contains(out, `"component":"asynq"`) {
+		t.Fatalf("no line of asynq's own in the demo's log:\n%s", out)
+	}
+	if bad := logtest.Malformed(out); len(bad) > 0 {
+		t.Errorf("log lines an ingester refuses:\n%s", strings.Join(bad, "\n"))
+	}
+}
+
+// TestDemoResyncNamesNoTenant: the README's `ksfctl resync` (no --tenant,
+// no KSF_TENANT_ID) works against the demo: the demo's tenant is the default.
+func TestDemoResyncNamesNoTenant(t *testing.T) {
+	t.Parallel()
+	r, _ := start(t, load(t))
+	req, _ := http.NewRequest(http.MethodPost, "http://"+r.AdminAddr()+"/admin/api/resync",
+		strings.NewReader(`{"data_type":"ksf_statement","customer_codes":"C001,C002","start_date":"2026-10-01","end_date":"2026-10-31"}`))
+	req.Header.Set("Authorization", "Bearer "+demo.AdminToken)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(b), `"tenant_id":"`+demo.Tenant+`"`) {
+		t.Errorf("resync without a tenant: %d %s", resp.StatusCode, b)
+	}
+}

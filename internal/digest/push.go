@@ -27,6 +27,9 @@ var (
 	ErrBadTimestamp = errors.New("digest: timestamp is not epoch milliseconds")
 	// ErrTooOld: the timestamp is older than the verifier's MaxAge.
 	ErrTooOld = errors.New("digest: push is older than the allowed age")
+	// ErrFuture: the timestamp is further in the future than the verifier's
+	// MaxSkew.
+	ErrFuture = errors.New("digest: timestamp is too far in the future")
 	// ErrNoSecret: the verifier was built without any secret.
 	ErrNoSecret = errors.New("digest: no push secret configured")
 )
@@ -48,8 +51,13 @@ func Push(data, secret, timestamp string) string {
 type Verifier struct {
 	secrets [][]byte
 	maxAge  time.Duration
+	maxSkew time.Duration
 	now     func() time.Time
 }
+
+// DefaultMaxSkew is how far in the future a push's timestamp may be: clocks
+// differ, but a push from further ahead would outlive any max age.
+const DefaultMaxSkew = 5 * time.Minute
 
 // VerifierOption configures a Verifier.
 type VerifierOption func(*Verifier)
@@ -58,13 +66,23 @@ type VerifierOption func(*Verifier)
 // default) accepts any age: 勤策 retries a failed push for 10 days.
 func WithMaxAge(d time.Duration) VerifierOption { return func(v *Verifier) { v.maxAge = d } }
 
+// WithMaxSkew refuses pushes whose timestamp is more than d in the future
+// (default DefaultMaxSkew), whether or not a max age is set.
+func WithMaxSkew(d time.Duration) VerifierOption {
+	return func(v *Verifier) {
+		if d > 0 {
+			v.maxSkew = d
+		}
+	}
+}
+
 // WithClock injects the clock used for the age check (tests).
 func WithClock(now func() time.Time) VerifierOption { return func(v *Verifier) { v.now = now } }
 
 // NewVerifier returns a Verifier accepting a digest made with any of secrets.
 // Empty secrets are ignored.
 func NewVerifier(secrets []string, opts ...VerifierOption) *Verifier {
-	v := &Verifier{now: time.Now}
+	v := &Verifier{now: time.Now, maxSkew: DefaultMaxSkew}
 	for _, s := range secrets {
 		if s = strings.TrimSpace(s); s != "" {
 			v.secrets = append(v.secrets, []byte(s))
@@ -111,7 +129,11 @@ func (v *Verifier) Verify(data, timestamp, digest string) error {
 	if match != 1 {
 		return ErrMismatch
 	}
-	if v.maxAge > 0 && v.now().Sub(time.UnixMilli(ms)) > v.maxAge {
+	age := v.now().Sub(time.UnixMilli(ms))
+	if age < -v.maxSkew {
+		return ErrFuture
+	}
+	if v.maxAge > 0 && age > v.maxAge {
 		return ErrTooOld
 	}
 	return nil

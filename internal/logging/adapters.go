@@ -35,3 +35,16 @@ func (l asynqLogger) Error(args ...any) { l.log.Error().Msg(fmt.Sprint(args...))
 
 // Fatal is what asynq calls when it cannot go on; zerolog's Fatal exits.
 func (l asynqLogger) Fatal(args ...any) { l.log.Fatal().Msg(fmt.Sprint(args...)) }
+
+// RedirectStd sends what libraries print through the standard log package
+// (plain text, otherwise mixed into the JSON stream) to log as warnings
+// with component=stdlog. It is process-wide: call it once, from main.
+func RedirectStd(log zerolog.Logger) {
+	l := log.With().Str("component", "stdlog").Logger()
+	stdlog.SetFlags(0)
+	stdlog.SetPrefix("")
+	stdlog.SetOutput(writerFunc(func(p []byte) (int, error) {
+		l.Warn().Msg(strings.TrimSpace(string(p)))
+		return len(p), nil
+	}))
+}

@@ -1,6 +1,8 @@
 package logging
 
 import (
+	stdlog "log"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -83,5 +85,16 @@ func TestLogWriterFlushesFullBuffer(t *testing.T) {
 	}
 	if total != 40*len(line) {
 		t.Errorf("%d bytes written, want %d", total, 40*len(line))
+	}
+}
+
+func TestRedirectStd(t *testing.T) {
+	// Not parallel: the standard logger is process-wide.
+	var b strings.Builder
+	RedirectStd(zerolog.New(&b))
+	defer stdlog.SetOutput(os.Stderr)
+	stdlog.Printf("Failed to collect metrics data: %v", "boom")
+	if got := b.String(); got != `{"level":"warn","component":"stdlog","message":"Failed to collect metrics data: boom"}`+"\n" {
+		t.Errorf("got %q", got)
 	}
 }

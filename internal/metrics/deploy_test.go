@@ -15,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/redis/go-redis/v9"
+	"github.com/rs/zerolog"
 	"gopkg.in/yaml.v3"
 
 	"github.com/ksfsync/ksfsync/internal/metrics"
@@ -33,13 +34,13 @@ func exportedNames(t *testing.T) map[string]bool {
 	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	t.Cleanup(func() { _ = rdb.Close() })
 	client := asynq.NewClientFromRedisClient(rdb)
-	for _, q := range []string{tasks.QueuePush, tasks.QueueSync, tasks.QueueReport} {
+	for _, q := range tasks.Queues {
 		if _, err := client.Enqueue(asynq.NewTask("ksf:test", nil, asynq.Queue(q))); err != nil {
 			t.Fatal(err)
 		}
 	}
 	m := metrics.New()
-	if err := m.RegisterQueueMetrics(asynq.NewInspectorFromRedisClient(rdb)); err != nil {
+	if err := m.RegisterQueueMetrics(asynq.NewInspectorFromRedisClient(rdb), zerolog.Nop()); err != nil {
 		t.Fatal(err)
 	}
 	m.PushHandled(tasks.DataTypeStatement, metrics.PushQueued, time.Millisecond)

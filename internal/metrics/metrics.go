@@ -16,10 +16,10 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	asynqmetrics "github.com/hibiken/asynq/x/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/rs/zerolog"
 
 	"github.com/ksfsync/ksfsync/internal/digest"
 	"github.com/ksfsync/ksfsync/internal/tasks"
@@ -31,14 +31,17 @@ const Other = "other"
 
 // Push outcomes (PushHandled): the webhook.Outcome* values.
 const (
-	PushQueued          = "queued"            // 200: durably queued now
-	PushAlreadyQueued   = "already_queued"    // 200: same tenant + msgId queued before
-	PushBadRequest      = "bad_request"       // 400: malformed body, field or data
-	PushUnauthorized    = "unauthorized"      // 401: digest or tenant refused
-	PushTooLarge        = "too_large"         // 413
-	PushUnknownDataType = "unknown_data_type" // 422
-	PushUnavailable     = "unavailable"       // 503: Redis could not take it
-	PushInternal        = "internal_error"    // 500: a bug
+	PushQueued           = "queued"             // 200: durably queued now
+	PushAlreadyQueued    = "already_queued"     // 200: same tenant + msgId queued before
+	PushReplayed         = "replayed"           // 200: a signed push re-sent under another msgId; nothing queued
+	PushBadRequest       = "bad_request"        // 400: malformed body, field or data
+	PushUnauthorized     = "unauthorized"       // 401: digest or tenant refused
+	PushTooLarge         = "too_large"          // 413
+	PushMethodNotAllowed = "method_not_allowed" // 405: GET (or another method) on the push route
+	PushUnknownDataType  = "unknown_data_type"  // 422
+	PushUnavailable      = "unavailable"        // 503: Redis could not take it
+	PushBusy             = "busy"               // 503: too many large bodies being read at once
+	PushInternal         = "internal_error"     // 500: a bug
 )
 
 // Digest failure reasons (DigestFailed); DigestReason maps digest's errors.
@@ -48,6 +51,7 @@ const (
 	DigestMismatch      = "mismatch"
 	DigestBadTimestamp  = "bad_timestamp"
 	DigestTooOld        = "too_old"
+	DigestFuture        = "future"
 	DigestNoSecret      = "no_secret"
 	DigestUnknownTenant = "unknown_tenant"
 )
@@ -65,8 +69,8 @@ const (
 )
 
 var (
-	pushOutcomes   = []string{PushQueued, PushAlreadyQueued, PushBadRequest, PushUnauthorized, PushTooLarge, PushUnknownDataType, PushUnavailable, PushInternal}
-	digestReasons  = []string{DigestMissing, DigestMalformed, DigestMismatch, DigestBadTimestamp, DigestTooOld, DigestNoSecret, DigestUnknownTenant}
+	pushOutcomes   = []string{PushQueued, PushAlreadyQueued, PushReplayed, PushBadRequest, PushUnauthorized, PushTooLarge, PushMethodNotAllowed, PushUnknownDataType, PushUnavailable, PushBusy, PushInternal}
+	digestReasons  = []string{DigestMissing, DigestMalformed, DigestMismatch, DigestBadTimestamp, DigestTooOld, DigestFuture, DigestNoSecret, DigestUnknownTenant}
 	jobOutcomes    = []string{JobOK, JobRetry, JobFailed, JobMalformed, JobSkipped, JobConfirmed}
 	kinds          = []string{tasks.TypePush, tasks.TypeStatement, tasks.TypeExpense, tasks.TypeReport}
 	callOutcomes   = []string{upstream.OutcomeOK, upstream.OutcomePermanent, upstream.OutcomeTransient, upstream.OutcomeCanceled}
@@ -157,10 +161,10 @@ func (m *Metrics) Handler() http.Handler {
 }
 
 // RegisterQueueMetrics adds asynq's queue series (asynq_queue_size,
-// asynq_tasks_enqueued_total{queue,state}, asynq_queue_latency_seconds, …),
-// read through inspector at each scrape.
-func (m *Metrics) RegisterQueueMetrics(inspector *asynq.Inspector) error {
-	return m.reg.Register(asynqmetrics.NewQueueMetricsCollector(inspector))
+// asynq_tasks_enqueued{queue,state}, asynq_queue_latency_seconds, …), read
+// through inspector at each scrape; a failed read is a warning on log.
+func (m *Metrics) RegisterQueueMetrics(inspector *asynq.Inspector, log zerolog.Logger) error {
+	return m.reg.Register(queueCollector{in: inspector, log: log})
 }
 
 func oneOf(v string, set []string) string {
@@ -212,6 +216,8 @@ func DigestReason(err error) string {
 		return DigestBadTimestamp
 	case errors.Is(err, digest.ErrTooOld):
 		return DigestTooOld
+	case errors.Is(err, digest.ErrFuture):
+		return DigestFuture
 	case errors.Is(err, digest.ErrNoSecret):
 		return DigestNoSecret
 	}

@@ -14,11 +14,14 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+	"github.com/rs/zerolog"
 
 	"github.com/ksfsync/ksfsync/internal/digest"
+	"github.com/ksfsync/ksfsync/internal/logging/logtest"
 	"github.com/ksfsync/ksfsync/internal/metrics"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 	"github.com/ksfsync/ksfsync/internal/upstream"
@@ -266,19 +269,24 @@ func TestQueueMetrics(t *testing.T) {
 	in := asynq.NewInspector(opt)
 	defer in.Close()
 	m := metrics.New()
-	if err := m.RegisterQueueMetrics(in); err != nil {
+	logs := &logtest.Buffer{}
+	if err := m.RegisterQueueMetrics(in, zerolog.New(logs)); err != nil {
 		t.Fatal(err)
 	}
-	if err := m.RegisterQueueMetrics(in); err == nil {
+	if err := m.RegisterQueueMetrics(in, zerolog.Nop()); err == nil {
 		t.Fatal("registering the queue metrics twice succeeded")
 	}
 	fams, _ := scrape(t, m)
 	if v := value(fams, "asynq_queue_size", "queue", "sync"); v != 3 {
 		t.Fatalf("asynq_queue_size{sync} = %v, want 3", v)
 	}
-	if v := value(fams, "asynq_tasks_enqueued_total", "queue", "sync", "state", "pending"); v != 3 {
-		t.Fatalf("asynq_tasks_enqueued_total{sync,pending} = %v, want 3", v)
+	if v := value(fams, "asynq_tasks_enqueued", "queue", "sync", "state", "pending"); v != 3 {
+		t.Fatalf("asynq_tasks_enqueued{sync,pending} = %v, want 3", v)
 	}
+	if v := value(fams, "asynq_queue_paused", "queue", "sync"); v != 0 {
+		t.Fatalf("asynq_queue_paused{sync} = %v, want 0", v)
+	}
+	lintScrape(t, m)
 
 	// Redis gone: the queue metrics fail, the ksf_ series are still served.
 	mr.Close()
@@ -293,6 +301,45 @@ func TestQueueMetrics(t *testing.T) {
 	if !strings.Contains(string(body), "ksf_pushes_total") {
 		t.Fatalf("status %d without ksf_ series:\n%s", resp.StatusCode, body)
 	}
+	if out := logs.String(); !strings.Contains(out, "queue metrics unavailable") || len(logtest.Malformed(out)) > 0 {
+		t.Errorf("the failed read is not one JSON warning:\n%s", out)
+	}
+}
+
+// lintScrape runs promtool's checks (promlint, what "promtool check
+// metrics" runs) over m's scrape.
+func lintScrape(t *testing.T, m *metrics.Metrics) {
+	t.Helper()
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	problems, err := promlint.New(resp.Body).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("promlint: %s: %s", p.Metric, p.Text)
+	}
+}
+
+// TestMetricsPassPromlint: every ksf_ series, after one event of each
+// kind, passes promtool's checks.
+func TestMetricsPassPromlint(t *testing.T) {
+	t.Parallel()
+	m := metrics.New()
+	m.PushHandled("ksf_statement", metrics.PushQueued, time.Millisecond)
+	m.DigestFailed(metrics.DigestFuture)
+	m.Enqueued(time.Millisecond)
+	m.ObserveCall("oms", "ar.getList", "ok", time.Second)
+	m.JobProcessed(tasks.TypeStatement, metrics.JobOK, time.Second)
+	m.StatementSaved(tasks.TypeStatement)
+	m.ErrorLogSent(tasks.TypeStatement)
+	m.ReconcileDifference(tasks.TypeStatement)
+	lintScrape(t, m)
 }
 
 func ExampleMetrics() {

@@ -16,13 +16,28 @@ import (
 	"github.com/ksfsync/ksfsync/internal/tasks"
 )
 
+// checkAdminToken refuses a short KSF_ADMIN_TOKEN off loopback and warns
+// about one on loopback (issue 11); Open calls it before starting anything.
+func checkAdminToken(cfg *config.Config, addr string, log zerolog.Logger) error {
+	warning, err := cfg.CheckAdminToken(addr)
+	if warning != "" {
+		log.Warn().Str("admin_addr", addr).Msg(warning)
+	}
+	return err
+}
+
 // newAdmin builds the admin listener's handler (API, queue UI, metrics,
 // health) on the process's Redis.
-func newAdmin(cfg *config.Config, conn *redisconn.Conn, store *failures.Store, m *metrics.Metrics, client *asynq.Client, log zerolog.Logger) (*admin.Server, error) {
+// defaultTenant is what a resync naming no tenant gets ("" = KSF_TENANT_ID).
+func newAdmin(cfg *config.Config, defaultTenant string, conn *redisconn.Conn, store *failures.Store, m *metrics.Metrics, client *asynq.Client, log zerolog.Logger) (*admin.Server, error) {
+	if defaultTenant == "" {
+		defaultTenant = cfg.TenantID
+	}
 	token := cfg.AdminToken.Value()
 	if token == "" {
 		log.Warn().Msg("KSF_ADMIN_TOKEN is not set: the admin API, queue UI and metrics refuse every request")
 	}
+
 	return admin.New(admin.Config{
 		Token:         token,
 		RedisConnOpt:  conn.Opt,
@@ -30,7 +45,7 @@ func newAdmin(cfg *config.Config, conn *redisconn.Conn, store *failures.Store, m
 		Failures:      store,
 		Metrics:       m,
 		Enqueue:       func(ctx context.Context, p tasks.Push) (bool, error) { return tasks.Enqueue(ctx, client, p) },
-		DefaultTenant: cfg.TenantID,
+		DefaultTenant: defaultTenant,
 		Schedules:     adminSchedules(cfg, conn, client), // issue 14
 		Logger:        log,
 	})
@@ -38,8 +53,9 @@ func newAdmin(cfg *config.Config, conn *redisconn.Conn, store *failures.Store, m
 
 // newAdminHTTPServer is newHTTPServer with room for slow operator calls
 // (a replay of thousands of jobs, a large listing).
+// Cross-origin writes are refused on the whole listener (issue 11).
 func newAdminHTTPServer(h http.Handler, log zerolog.Logger) *http.Server {
-	s := newHTTPServer(h, log)
+	s := newHTTPServer(admin.CrossOrigin(h, log), log)
 	s.WriteTimeout = 2 * time.Minute
 	return s
 }

@@ -330,14 +330,14 @@ func TestMetricsFollowPushesAndJobs(t *testing.T) {
 		{name: "ksf_push_duration_seconds", labels: []string{"outcome", "queued"}, min: 1, max: 1},
 		{name: "ksf_enqueue_duration_seconds", min: 1, max: 2}, // the repeat may reach Redis too
 		{name: "ksf_digest_failures_total", labels: []string{"reason", "mismatch"}, min: 1, max: 1},
-		{name: "asynq_tasks_enqueued_total", labels: []string{"queue", "push", "state", "completed"}, min: 1, max: -1},
+		{name: "asynq_tasks_enqueued", labels: []string{"queue", "push", "state", "completed"}, min: 1, max: -1},
 		// A push of 3 customers is interactive work: its sync tasks are on
 		// the interactive queue, which the receiver exports like the others.
-		{name: "asynq_tasks_enqueued_total", labels: []string{"queue", "interactive", "state", "completed"}, min: 3, max: -1},
+		{name: "asynq_tasks_enqueued", labels: []string{"queue", "interactive", "state", "completed"}, min: 3, max: -1},
 		{name: "asynq_tasks_processed_total", labels: []string{"queue", "interactive"}, min: 3, max: -1},
 		{name: "asynq_queue_size", labels: []string{"queue", "interactive"}, min: 0, max: -1},
 	})
-	if v := series(recv1, "asynq_tasks_enqueued_total", "queue", "interactive", "state", "archived"); orZero(v) != 0 {
+	if v := series(recv1, "asynq_tasks_enqueued", "queue", "interactive", "state", "archived"); orZero(v) != 0 {
 		t.Errorf("receiver: archived sync tasks: %v", v)
 	}
 	checkDeltas(t, "worker", work0, work1, []metricCheck{

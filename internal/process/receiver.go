@@ -26,6 +26,8 @@ import (
 	"github.com/ksfsync/ksfsync/internal/logging"
 	"github.com/ksfsync/ksfsync/internal/metrics"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
+	"github.com/ksfsync/ksfsync/internal/replay"
+	"github.com/ksfsync/ksfsync/internal/tasks"
 	"github.com/ksfsync/ksfsync/internal/webhook"
 )
 
@@ -46,6 +48,9 @@ type Receiver struct {
 	// WrapPush, when set, wraps the push listener's handler (the demo adds
 	// its read-only pages).
 	WrapPush func(http.Handler) http.Handler
+	// AdminDefaultTenant is the tenant of a resync that names none; "" =
+	// KSF_TENANT_ID (the demo sets its own).
+	AdminDefaultTenant string
 	// RedisOptions bound the Redis calls; zero = redisconn's 500 ms defaults.
 	RedisOptions redisconn.Options
 
@@ -74,6 +79,9 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 	if err := cfg.ValidateReceiver(); err != nil {
 		return err
 	}
+	if err := checkAdminToken(cfg, cfg.AdminListen(config.DefaultReceiverAdminAddr), log); err != nil {
+		return err
+	}
 	defer func() {
 		if err != nil {
 			_ = r.Close(context.Background())
@@ -87,10 +95,14 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 		return err
 	}
 	pingCtx, cancel := context.WithTimeout(ctx, time.Second)
-	if err := r.conn.Ping(pingCtx); err != nil {
+	err = r.conn.CheckConfig(pingCtx)
+	cancel()
+	switch {
+	case redisconn.Misconfigured(err): // permanent: refuse to start (issue 11)
+		return err
+	case err != nil:
 		log.Warn().Err(err).Str("redis", r.conn.String()).Msg("redis does not answer yet: pushes get 503 until it does")
 	}
-	cancel()
 
 	if r.Metrics == nil {
 		r.Metrics = metrics.New()
@@ -105,6 +117,11 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 		Ready:    r.conn.Ping,
 		Logger:   log,
 		Observer: r.Observer,
+		// Slow senders (issue 11): a body deadline and a cap on large bodies.
+		BodyTimeout: cfg.PushBodyTimeout,
+		// Replayed pushes (issue 11): one Redis command per push.
+		Replay:         replay.New(r.conn.Client, tasks.PushRetention),
+		MaxLargeBodies: cfg.PushMaxLargeBodies,
 	})
 	if err != nil {
 		return err
@@ -122,12 +139,12 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 	}
 	r.pushSrv = newPushServer(push, log)
 	r.pushSrv.ConnState = r.connState
-	if r.adminSrv, err = newAdmin(cfg, r.conn, failures.New(r.conn.Client, failures.Options{}), r.Metrics, client, log); err != nil {
+	if r.adminSrv, err = newAdmin(cfg, r.AdminDefaultTenant, r.conn, failures.New(r.conn.Client, failures.Options{}), r.Metrics, client, log); err != nil {
 		return err
 	}
 	// asynq's queue series describe the shared queues: the receivers
 	// export them, the workers do not (one scrape target is enough).
-	if err := r.Metrics.RegisterQueueMetrics(r.adminSrv.Inspector()); err != nil {
+	if err := r.Metrics.RegisterQueueMetrics(r.adminSrv.Inspector(), log); err != nil {
 		return fmt.Errorf("queue metrics: %w", err)
 	}
 	r.admin = newAdminHTTPServer(r.adminSrv, log)
@@ -187,7 +204,7 @@ func (r *Receiver) Close(ctx context.Context) error {
 // other tenant gets KSF_PUSH_SECRET, unless tenants are restricted (nil:
 // 401). Verifiers are built once, at start.
 func Verifiers(cfg *config.Config) func(tenantID string) *digest.Verifier {
-	var opts []digest.VerifierOption
+	opts := []digest.VerifierOption{digest.WithMaxSkew(cfg.PushMaxSkew)}
 	if cfg.PushMaxAge > 0 {
 		opts = append(opts, digest.WithMaxAge(cfg.PushMaxAge))
 	}

@@ -67,6 +67,9 @@ type Worker struct {
 	// ShutdownTimeout is how long Close lets running tasks finish before
 	// they are put back in their queue. Default 25 s (within Docker's 30 s).
 	ShutdownTimeout time.Duration
+	// AdminDefaultTenant is the tenant of a resync that names none; "" =
+	// KSF_TENANT_ID (the demo sets its own).
+	AdminDefaultTenant string
 	// RedisOptions: zero = a 2 s dial and 3 s read timeout, roomier than the
 	// receiver's since no one waits on the worker's Redis calls.
 	RedisOptions redisconn.Options
@@ -93,6 +96,9 @@ func (w *Worker) Conn() *redisconn.Conn { return w.conn }
 // Open connects Redis, starts processing and the admin listener.
 func (w *Worker) Open(ctx context.Context) (err error) {
 	cfg, log := w.Config, w.Logger
+	if err := checkAdminToken(cfg, cfg.AdminListen(config.DefaultWorkerAdminAddr), log); err != nil {
+		return err
+	}
 	defer func() {
 		if err != nil {
 			_ = w.Close(context.Background())
@@ -104,6 +110,15 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	}
 	if w.conn, err = redisconn.Open(cfg.Redis, o); err != nil {
 		return err
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	err = w.conn.CheckConfig(pingCtx)
+	cancel()
+	switch {
+	case redisconn.Misconfigured(err): // permanent: refuse to start (issue 11)
+		return err
+	case err != nil:
+		log.Warn().Err(err).Str("redis", w.conn.String()).Msg("redis does not answer yet: jobs wait until it does")
 	}
 	queues := w.Queues
 	if queues == nil {
@@ -152,9 +167,12 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 		Queues:            queues,
 		TaskCheckInterval: checkEvery,
 		RetryDelayFunc:    retryDelay,
-		ErrorHandler:      store.ErrorHandler(log, nil),
-		Logger:            logging.Asynq(log.With().Str("component", "asynq").Logger()),
-		ShutdownTimeout:   shutdown,
+		// A task recovered from a dead worker (retried at once by
+		// tasks.RetryDelay) reaches its queue within 1 s instead of 5 s.
+		DelayedTaskCheckInterval: time.Second,
+		ErrorHandler:             store.ErrorHandler(log, nil),
+		Logger:                   logging.Asynq(log.With().Str("component", "asynq").Logger()),
+		ShutdownTimeout:          shutdown,
 		HealthCheckFunc: func(err error) {
 			if err != nil {
 				log.Warn().Err(err).Msg("redis health check failed")
@@ -169,7 +187,7 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	if w.adminLn, err = net.Listen("tcp", adminAddr); err != nil {
 		return fmt.Errorf("admin listener (KSF_ADMIN_ADDR=%s): %w", adminAddr, err)
 	}
-	if w.adminSrv, err = newAdmin(cfg, w.conn, store, w.Metrics, client, log); err != nil {
+	if w.adminSrv, err = newAdmin(cfg, w.AdminDefaultTenant, w.conn, store, w.Metrics, client, log); err != nil {
 		return err
 	}
 	w.admin = newAdminHTTPServer(w.adminSrv, log)

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -128,6 +129,41 @@ func (c *Conn) Ping(ctx context.Context) error {
 		return fmt.Errorf("redis ping: %w", err)
 	}
 	return nil
+}
+
+// Misconfigured reports whether err is Redis refusing the configuration
+// itself — a database number it does not have, a missing or wrong password,
+// an ACL user that may not do this — which no retry cures, as opposed to
+// Redis being down or slow.
+func Misconfigured(err error) bool {
+	var re redis.Error
+	if !errors.As(err, &re) {
+		return false
+	}
+	msg := re.Error()
+	for _, p := range []string{"ERR DB index is out of range", "ERR invalid DB index", "NOAUTH", "WRONGPASS",
+		"ERR invalid password", "ERR AUTH", "ERR Client sent AUTH", "NOPERM"} {
+		if strings.HasPrefix(msg, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// CheckConfig pings Redis within ctx. A refusal of the configuration
+// (Misconfigured) is returned as an error naming the variable, so a
+// process can refuse to start; any other failure (Redis down, slow) is
+// returned wrapped as from Ping, for the caller to wait out.
+func (c *Conn) CheckConfig(ctx context.Context) error {
+	err := c.Ping(ctx)
+	if err != nil && Misconfigured(err) {
+		variable := "KSF_REDIS_URL"
+		if strings.HasPrefix(c.desc, "cluster ") {
+			variable = "KSF_REDIS_CLUSTER_ADDRS"
+		}
+		return fmt.Errorf("configuration: %s (%s): Redis refuses it: %w (the database number must be below the server's `databases`, 16 by default; the password and user must be the server's)", variable, c.desc, err)
+	}
+	return err
 }
 
 // String describes the connection without its password.

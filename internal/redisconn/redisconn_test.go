@@ -152,3 +152,28 @@ func TestDeadRedisFailsFast(t *testing.T) {
 		})
 	}
 }
+
+// TestMisconfigured: Redis refusing the configuration (a database it does
+// not have, auth) is told apart from Redis being down.
+func TestMisconfigured(t *testing.T) {
+	t.Parallel()
+	down, err := redisconn.Open(config.Redis{URL: "redis://127.0.0.1:1/0"}, redisconn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer down.Close()
+	if err := down.CheckConfig(context.Background()); err == nil || redisconn.Misconfigured(err) {
+		t.Errorf("Redis down: %v, want a transient error", err)
+	}
+	for _, reply := range []string{"ERR DB index is out of range", "WRONGPASS invalid username-password pair or user is disabled.", "NOAUTH Authentication required."} {
+		conn, err := redisconn.Open(config.Redis{URL: config.Secret(redistest.Refusing(t, reply, 99))}, redisconn.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = conn.CheckConfig(context.Background())
+		conn.Close()
+		if !redisconn.Misconfigured(err) || !strings.Contains(err.Error(), "KSF_REDIS_URL") || !strings.Contains(err.Error(), reply) {
+			t.Errorf("%s: %v, want a configuration error naming KSF_REDIS_URL", reply, err)
+		}
+	}
+}

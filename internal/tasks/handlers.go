@@ -250,7 +250,8 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 		h.done(t.Type(), OutcomeMalformed, start, h.Logger.Error().Err(err).Str("task_id", taskID(ctx)))
 		return toAsynq(retry.Permanent(fmt.Errorf("decode sync payload: %v", err)))
 	}
-	log := h.Logger.With().Str("kind", t.Type()).Str("task_id", taskID(ctx)).Str("tenant", s.TenantID).
+	// kind, outcome and latency_ms are added by done, once.
+	log := h.Logger.With().Str("task_id", taskID(ctx)).Str("tenant", s.TenantID).
 		Str("msg_id", s.MsgID).Str("customer", s.CustomerCode).Str("period", s.StartDate+".."+s.EndDate).Logger()
 
 	b, err := h.build(ctx, s)
@@ -363,7 +364,7 @@ func (h *Handlers) HandleReport(ctx context.Context, t *asynq.Task) error {
 		h.done(t.Type(), OutcomeMalformed, start, h.Logger.Error().Err(err))
 		return toAsynq(retry.Permanent(fmt.Errorf("decode report payload: %w", err)))
 	}
-	log := h.Logger.With().Str("kind", t.Type()).Str("task_id", taskID(ctx)).Str("tenant", r.TenantID).
+	log := h.Logger.With().Str("task_id", taskID(ctx)).Str("tenant", r.TenantID).
 		Str("customer", r.CustomerCode).Str("reason", r.Reason).Logger()
 	err := h.saveError(ctx, r)
 	switch {
@@ -392,7 +393,7 @@ func (h *Handlers) saveError(ctx context.Context, r Report) error {
 func (h *Handlers) done(kind, outcome string, start time.Time, ev *zerolog.Event) {
 	d := time.Since(start)
 	h.observe(func(o Observer) { o.JobProcessed(kind, outcome, d) })
-	ev.Str("kind", kind).Str("outcome", outcome).Dur("latency", d).Msg("job")
+	ev.Str("kind", kind).Str("outcome", outcome).Float64("latency_ms", float64(d.Microseconds())/1000).Msg("job")
 }
 
 func (h *Handlers) observe(f func(Observer)) {

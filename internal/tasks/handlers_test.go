@@ -15,6 +15,7 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
+	"github.com/ksfsync/ksfsync/internal/logging/logtest"
 	"github.com/ksfsync/ksfsync/internal/reconcile"
 	"github.com/ksfsync/ksfsync/internal/retry"
 	"github.com/ksfsync/ksfsync/internal/statement"
@@ -339,6 +340,20 @@ func TestReason(t *testing.T) {
 	}
 }
 
+// TestRetryDelayLeaseExpired: a task recovered from a dead worker is not
+// made to wait a backoff on top of asynq's recovery time.
+func TestRetryDelayLeaseExpired(t *testing.T) {
+	t.Parallel()
+	for n := range 3 {
+		if d := RetryDelay(n, asynq.ErrLeaseExpired, nil); d != 0 {
+			t.Errorf("RetryDelay(%d, ErrLeaseExpired) = %v, want 0", n, d)
+		}
+	}
+	if d := RetryDelay(0, errors.New("oms: 502"), nil); d < 5*time.Second {
+		t.Errorf("RetryDelay(0, a vendor error) = %v, want the 5–10 s backoff", d)
+	}
+}
+
 func TestRetryDelay(t *testing.T) {
 	t.Parallel()
 	for n, bounds := range map[int][2]time.Duration{
@@ -507,5 +522,39 @@ func TestPeriodMonths(t *testing.T) {
 	}
 	if _, err := periodMonths("2026-02-01", "2026-01-01"); err == nil {
 		t.Fatal("reversed period accepted")
+	}
+}
+
+// TestJobLogLines: every job line is one JSON object with unique keys (kind
+// once) and says its unit (latency_ms), for push, sync and report jobs.
+func TestJobLogLines(t *testing.T) {
+	t.Parallel()
+	f := setup(t, okBuilder)
+	logs := &logtest.Buffer{}
+	f.h.Logger = zerolog.New(logs)
+	ctx := context.Background()
+	if err := f.h.HandlePush(ctx, pushTask(t, DataTypeStatement, "c1")); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.h.HandleSync(ctx, syncTask(t, DataTypeStatement, "c1")); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := NewReportTask(Report{Sync: Sync{TenantID: "t1", DataType: DataTypeStatement, CustomerCode: "c1", StartDate: "2026-11-01"}, Reason: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.h.HandleReport(ctx, rep); err != nil {
+		t.Fatal(err)
+	}
+	_ = f.h.HandleSync(ctx, asynq.NewTask(TypeStatement, []byte("{"))) // malformed
+	out := logs.String()
+	if bad := logtest.Malformed(out); len(bad) > 0 {
+		t.Errorf("log lines an ingester refuses:\n%s", strings.Join(bad, "\n"))
+	}
+	if n := strings.Count(out, `"message":"job"`); n != 4 || strings.Count(out, `"latency_ms":`) != 4 || strings.Contains(out, `"latency":`) {
+		t.Errorf("want 4 job lines each with latency_ms:\n%s", out)
+	}
+	if strings.Count(out, `"kind":"ksf:statement"`) != 2 {
+		t.Errorf("the malformed and the good statement job should each name their kind once:\n%s", out)
 	}
 }

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"time"
@@ -24,7 +25,14 @@ const (
 // RetryDelay is exponential backoff with jitter: base·2^n capped at RetryCap,
 // then a uniformly random 50–100 % of it, so a burst of failures spreads out.
 // Retry n=0 waits 5–10 s, n=5 about 2.7–5.3 min, n≥9 30–60 min.
-func RetryDelay(n int, _ error, _ *asynq.Task) time.Duration {
+//
+// A task whose worker died (asynq.ErrLeaseExpired: the recoverer found its
+// lease expired) is retried at once: it has waited 60–120 s for asynq's
+// recoverer already, and nothing says its source is failing.
+func RetryDelay(n int, err error, _ *asynq.Task) time.Duration {
+	if errors.Is(err, asynq.ErrLeaseExpired) {
+		return 0
+	}
 	d := RetryCap
 	if n < 20 {
 		if x := RetryBase << n; x < RetryCap {

@@ -13,14 +13,17 @@ import (
 
 // Outcomes of a push, in logs and for the Observer.
 const (
-	OutcomeQueued          = "queued"            // 200: durably queued now
-	OutcomeAlreadyQueued   = "already_queued"    // 200: same tenant + msgId queued before
-	OutcomeBadRequest      = "bad_request"       // 400: malformed body, field or data
-	OutcomeUnauthorized    = "unauthorized"      // 401: digest or tenant refused
-	OutcomeTooLarge        = "too_large"         // 413
-	OutcomeUnknownDataType = "unknown_data_type" // 422
-	OutcomeUnavailable     = "unavailable"       // 503: Redis could not take it
-	OutcomeInternal        = "internal_error"    // 500: a bug (panic)
+	OutcomeQueued           = "queued"             // 200: durably queued now
+	OutcomeAlreadyQueued    = "already_queued"     // 200: same tenant + msgId queued before
+	OutcomeReplayed         = "replayed"           // 200: same tenant + timestamp + digest queued before under another msgId
+	OutcomeBadRequest       = "bad_request"        // 400: malformed body, field or data
+	OutcomeUnauthorized     = "unauthorized"       // 401: digest or tenant refused
+	OutcomeTooLarge         = "too_large"          // 413
+	OutcomeMethodNotAllowed = "method_not_allowed" // 405: not a POST
+	OutcomeUnknownDataType  = "unknown_data_type"  // 422
+	OutcomeUnavailable      = "unavailable"        // 503: Redis could not take it
+	OutcomeBusy             = "busy"               // 503: too many large bodies being read at once
+	OutcomeInternal         = "internal_error"     // 500: a bug (panic)
 )
 
 type kind int
@@ -92,15 +95,36 @@ func answerFor(err error) answer {
 		return answer{http.StatusBadRequest, OutcomeBadRequest, "field timestamp is not epoch milliseconds", ""}
 	case errors.Is(err, tasks.ErrInvalidData), errors.Is(err, tasks.ErrInvalidPush):
 		return answer{http.StatusBadRequest, OutcomeBadRequest, err.Error(), ""}
+	case errors.As(err, new(*replayedError)):
+		return answer{http.StatusOK, OutcomeReplayed, "already queued", ""}
+	case errors.Is(err, digest.ErrFuture):
+		return answer{http.StatusUnauthorized, OutcomeUnauthorized, "timestamp is too far in the future: check the sender's clock (KSF_PUSH_MAX_SKEW)", "future"}
+	case errors.Is(err, errBusy):
+		return answer{http.StatusServiceUnavailable, OutcomeBusy, "too many large pushes are being received right now: the push was not stored, retry later", ""}
 	case errors.Is(err, errPanic):
-		return answer{http.StatusInternalServerError, OutcomeInternal, "internal error: the push was not stored, retry later", ""}
+		return answer{http.StatusInternalServerError, OutcomeInternal, "internal error: the push may or may not have been stored; retry (a stored push is answered \"already queued\")", ""}
 	}
 	// Anything else happened while storing the push: Redis down, slow or
-	// refusing. Not stored, so make 勤策 retry.
-	return answer{http.StatusServiceUnavailable, OutcomeUnavailable, "the queue is unavailable: the push was not stored, retry later", ""}
+	// refusing. When the answer did not come back in time, the command may
+	// have run all the same (it was on the wire): say so, and let 勤策
+	// retry — a stored push's retry is "already queued".
+	return answer{http.StatusServiceUnavailable, OutcomeUnavailable, "the queue did not confirm the push in time: it may or may not be stored; retry (a stored push is answered \"already queued\")", ""}
 }
 
-var errPanic = errors.New("panic")
+// replayedError: the push's timestamp and digest were accepted before
+// under another msgId or tenant. Answered 200 "already queued": the signed
+// work is queued, and a captured push gains nothing by being re-sent.
+type replayedError struct{ first string }
+
+func (e *replayedError) Error() string {
+	return "replay: this timestamp and digest were first accepted as {tenant}:{msgId} " + e.first + "; nothing queued"
+}
+
+var (
+	errPanic = errors.New("panic")
+	// errBusy: MaxLargeBodies bodies are being read already.
+	errBusy = errors.New("too many large bodies being read at once (KSF_PUSH_MAX_LARGE_BODIES)")
+)
 
 // writeAnswer writes the JSON answer 勤策 gets:
 // {"return_code":"0"|"1","return_msg":"…","msg_id":"…"}.

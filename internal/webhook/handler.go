@@ -25,6 +25,20 @@ const (
 // Redis gets a 503 in under a second (勤策 waits 5 s).
 const DefaultEnqueueTimeout = 800 * time.Millisecond
 
+// Body limits against slow senders (a trickled body holds its buffer and
+// goroutine for as long as the sender likes): see Options.
+const (
+	// DefaultBodyTimeout: 勤策 itself gives up after 5 s.
+	DefaultBodyTimeout = 10 * time.Second
+	// DefaultMaxLargeBodies bounds the memory slow large bodies can hold
+	// (each up to MaxBodyBytes) to about 32 MiB.
+	DefaultMaxLargeBodies = 32
+	// LargeBodyBytes: a body declared larger (or of unknown length) counts
+	// against MaxLargeBodies. 勤策's pushes are a few hundred bytes; 5,000
+	// customer codes are ~60 KB.
+	LargeBodyBytes = 64 << 10
+)
+
 // Options wire a Handler.
 type Options struct {
 	// Client stores accepted pushes (required). Build it on a Redis client
@@ -43,6 +57,26 @@ type Options struct {
 	EnqueueTimeout time.Duration
 	// Now stamps ReceivedAt; nil = time.Now.
 	Now func() time.Time
+	// Replay recognises a signed push re-sent under another msgId or tenant (answered
+	// 200 "already queued", nothing queued); nil = no such check.
+	Replay ReplayGuard
+	// BodyTimeout is the read deadline of a push, from the moment its
+	// headers are in (KSF_PUSH_BODY_TIMEOUT); a body not in by then gets
+	// 400 and the connection is closed. 0 = DefaultBodyTimeout.
+	BodyTimeout time.Duration
+	// MaxLargeBodies caps the bodies over LargeBodyBytes (or of unknown
+	// length) being read at once (KSF_PUSH_MAX_LARGE_BODIES); one more gets
+	// a fast 503, so 勤策 retries. Small pushes are never refused by it.
+	// 0 = DefaultMaxLargeBodies.
+	MaxLargeBodies int
+}
+
+// ReplayGuard remembers accepted pushes by timestamp and digest
+// (replay.Guard). Claim returns the "{tenant}:{msgId}" that first used them
+// when it is not this push, "" otherwise; an error means it could not tell
+// (503).
+type ReplayGuard interface {
+	Claim(ctx context.Context, tenant, timestamp, digest, msgID string) (first string, err error)
 }
 
 // Handler serves the push listener: POST /waiqin/push, GET /healthz,
@@ -51,6 +85,7 @@ type Handler struct {
 	o      Options
 	log    zerolog.Logger
 	router chi.Router
+	large  chan struct{} // one token per large body being read
 }
 
 // New returns the push listener's handler.
@@ -67,7 +102,13 @@ func New(o Options) (*Handler, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	h := &Handler{o: o, log: o.Logger}
+	if o.BodyTimeout <= 0 {
+		o.BodyTimeout = DefaultBodyTimeout
+	}
+	if o.MaxLargeBodies <= 0 {
+		o.MaxLargeBodies = DefaultMaxLargeBodies
+	}
+	h := &Handler{o: o, log: o.Logger, large: make(chan struct{}, o.MaxLargeBodies)}
 	r := chi.NewRouter()
 	r.Use(WithRequestID, recoverer(&h.log))
 	r.Post(PushPath, h.push)
@@ -76,7 +117,17 @@ func New(o Options) (*Handler, error) {
 		writeAnswer(w, http.StatusNotFound, "no such route: pushes go to POST "+PushPath, "")
 	})
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		w.Header().Set("Allow", http.MethodPost)
 		writeAnswer(w, http.StatusMethodNotAllowed, "method "+r.Method+" is not allowed here: pushes are POST "+PushPath, "")
+		// Logged and counted like a push: a sender (or a probe) using the
+		// wrong method should show up.
+		if r.URL.Path == PushPath {
+			h.log.Warn().Str("req_id", RequestID(r.Context())).Str("method", clip(r.Method)).Str("path", PushPath).
+				Str("outcome", OutcomeMethodNotAllowed).Int("status", http.StatusMethodNotAllowed).
+				Float64("latency_ms", float64(time.Since(start).Microseconds())/1000).Msg("push")
+			h.o.Observer.PushHandled("other", OutcomeMethodNotAllowed, time.Since(start))
+		}
 	})
 	h.router = r
 	return h, nil
@@ -114,6 +165,8 @@ func writeStatus(w http.ResponseWriter, status int, body string) {
 // push answers one push and logs one line about it.
 func (h *Handler) push(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
+	// Not supported (an httptest recorder) means no connection to guard.
+	_ = http.NewResponseController(w).SetReadDeadline(start.Add(h.o.BodyTimeout))
 	req, customers, already, err := h.accept(r)
 	var a answer
 	switch {
@@ -125,6 +178,11 @@ func (h *Handler) push(w http.ResponseWriter, r *http.Request) {
 		a = answer{status: http.StatusOK, outcome: OutcomeQueued, msg: "success"}
 	}
 	msgID := clip(req.MsgID)
+	if a.outcome == OutcomeBusy {
+		// The body is unread: close rather than let net/http read up to
+		// 256 KiB of it before answering.
+		w.Header()["Connection"] = []string{"close"}
+	}
 	writeAnswer(w, a.status, a.msg, msgID)
 	d := time.Since(start)
 
@@ -132,7 +190,7 @@ func (h *Handler) push(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case a.status >= 500:
 		ev = h.log.Error()
-	case a.status >= 400:
+	case a.status >= 400, a.outcome == OutcomeReplayed:
 		ev = h.log.Warn()
 	default:
 		ev = h.log.Info()
@@ -169,6 +227,14 @@ func (h *Handler) push(w http.ResponseWriter, r *http.Request) {
 // dataType, data — and enqueues it. customers is the number of customer
 // codes (0 = every customer).
 func (h *Handler) accept(r *http.Request) (req Request, customers int, alreadyQueued bool, err error) {
+	if n := r.ContentLength; n <= MaxBodyBytes && (n < 0 || n > LargeBodyBytes) {
+		select {
+		case h.large <- struct{}{}:
+			defer func() { <-h.large }()
+		default:
+			return req, 0, false, errBusy
+		}
+	}
 	if req, err = ParseRequest(r); err != nil {
 		return req, 0, false, err
 	}
@@ -200,6 +266,15 @@ func (h *Handler) accept(r *http.Request) (req Request, customers int, alreadyQu
 	// once Redis runs the enqueue, and the log should say so.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.o.EnqueueTimeout)
 	defer cancel()
+	if h.o.Replay != nil {
+		first, err := h.o.Replay.Claim(ctx, req.TenantID, req.Timestamp, req.Digest, req.MsgID)
+		if err != nil {
+			return req, len(data.CustomerCodes), false, err
+		}
+		if first != "" {
+			return req, len(data.CustomerCodes), false, &replayedError{first: first}
+		}
+	}
 	t0 := time.Now()
 	alreadyQueued, err = tasks.Enqueue(ctx, h.o.Client, p)
 	if err == nil {

@@ -11,7 +11,7 @@ type Observer interface {
 	// Outcome* constants) and the time taken to answer.
 	PushHandled(dataType, outcome string, d time.Duration)
 	// DigestFailed is called when a push is refused for its digest or
-	// tenant: reason is "mismatch", "malformed", "too_old", "no_secret" or
+	// tenant: reason is "mismatch", "malformed", "too_old", "future", "no_secret" or
 	// "unknown_tenant".
 	DigestFailed(reason string)
 	// Enqueued is called with the time Redis took to store an accepted push.

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -27,8 +28,7 @@ const (
 )
 
 // Request is a push as received: every field a raw string exactly as sent
-// (form-decoded, or the JSON string's value; a JSON object given as data is
-// kept as its raw bytes, since the digest covers exactly what was sent).
+// (form-decoded, or the JSON string's value).
 type Request struct {
 	MsgID       string `json:"msgId"`
 	DataID      string `json:"dataId"`
@@ -106,7 +106,13 @@ func ParseRequest(r *http.Request) (Request, error) {
 		}
 	}()
 	buf.Reset()
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength) + 1) // one allocation of the declared size, not doublings
+	}
 	if _, err := buf.ReadFrom(io.LimitReader(r.Body, MaxBodyBytes+1)); err != nil {
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return Request{}, reqErr(kindBadRequest, err, "the body did not arrive in time (KSF_PUSH_BODY_TIMEOUT)")
+		}
 		return Request{}, reqErr(kindBadRequest, err, "the body could not be read")
 	}
 	if buf.Len() > MaxBodyBytes {
@@ -169,8 +175,10 @@ func unescape(s string) (string, error) {
 }
 
 // parseJSON decodes a JSON push. Fields are strings; numbers are accepted as
-// their text (a gateway may turn timestamp into a number); data may be a
-// JSON string or an object, kept as its raw bytes.
+// their text (a gateway may turn timestamp into a number). data must be a
+// string: the digest covers its exact text, which an object does not have.
+// A field given twice (JSON keys match case-insensitively) is refused, as
+// in a form.
 func parseJSON(body []byte) (Request, error) {
 	var raw struct {
 		MsgID       json.RawMessage `json:"msgId"`
@@ -193,6 +201,9 @@ func parseJSON(body []byte) (Request, error) {
 	if dec.More() {
 		return Request{}, reqErr(kindBadRequest, nil, "the body has text after its JSON object")
 	}
+	if k := duplicateKey(body); k != "" {
+		return Request{}, reqErr(kindBadRequest, nil, "field %s is given twice", k)
+	}
 	var p Request
 	for _, f := range []struct {
 		name string
@@ -214,7 +225,37 @@ func parseJSON(body []byte) (Request, error) {
 	return p, nil
 }
 
-func jsonField(raw json.RawMessage, objectOK bool) (string, error) {
+// duplicateKey returns a push field the (valid) JSON object body names
+// twice, "" if none. encoding/json would silently keep the last one.
+func duplicateKey(body []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	var seen uint16
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		k, _ := t.(string)
+		for i, name := range fieldNames {
+			if strings.EqualFold(k, name) {
+				if seen&(1<<i) != 0 {
+					return name
+				}
+				seen |= 1 << i
+			}
+		}
+		var skip json.RawMessage
+		if err := dec.Decode(&skip); err != nil {
+			return ""
+		}
+	}
+	return ""
+}
+
+func jsonField(raw json.RawMessage, isData bool) (string, error) {
 	if len(raw) == 0 || string(raw) == "null" {
 		return "", nil
 	}
@@ -225,13 +266,12 @@ func jsonField(raw json.RawMessage, objectOK bool) (string, error) {
 			return "", errors.New("is not a valid JSON string")
 		}
 		return s, nil
+	case isData && c == '{':
+		return "", errors.New(`is a JSON object: send data as a JSON string holding the exact text the digest was computed over, e.g. "data":"{\"customer_code\":\"C001\",…}"`)
+	case isData:
+		return "", errors.New("must be a JSON string holding the data the digest was computed over")
 	case c == '-' || (c >= '0' && c <= '9'):
 		return string(raw), nil
-	case objectOK && c == '{':
-		return string(raw), nil
-	}
-	if objectOK {
-		return "", errors.New("must be a JSON string or object")
 	}
 	return "", errors.New("must be a string")
 }
