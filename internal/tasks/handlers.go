@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
+	"github.com/shopspring/decimal"
 
 	"github.com/ksfsync/ksfsync/internal/statement"
 	"github.com/ksfsync/ksfsync/internal/upstream"
@@ -51,7 +52,10 @@ type Built struct {
 	Statement  *statement.Statement
 	Expense    *statement.Expense
 	Difference bool // the ledger and the bills disagree (goods statements)
-	Lines      int  // trade + detail rows, for logs
+	// DifferenceAmount is (zqmye − begin_balance) − (zjkje − (zchje − zthje)),
+	// rounded to cents, also when within tolerance (goods statements).
+	DifferenceAmount decimal.Decimal
+	Lines            int // trade + detail rows, for logs
 }
 
 // Builder fetches one customer's source records for a period and builds the
@@ -94,7 +98,9 @@ type Handlers struct {
 	Expenses   Builder // expense statements (KSF_EXPENSE_SOURCE)
 	Enqueuer   Enqueuer
 	Observer   Observer
-	Logger     zerolog.Logger
+	// Recorder keeps how each sync job ended (the run history); nil = none.
+	Recorder Recorder
+	Logger   zerolog.Logger
 
 	attempt func(ctx context.Context) (retried int, final bool) // tests
 }
@@ -202,24 +208,35 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 		Str("msg_id", s.MsgID).Str("customer", s.CustomerCode).Str("period", s.StartDate+".."+s.EndDate).Logger()
 
 	b, err := h.build(ctx, s)
+	built := err == nil
 	if err == nil {
 		err = h.save(ctx, s, b)
+	}
+	run := Run{Sync: s, TaskID: taskID(ctx), Err: err}
+	if built {
+		run.Built = &b
 	}
 	if err == nil {
 		if b.Difference {
 			h.observe(func(o Observer) { o.ReconcileDifference(t.Type()) })
 		}
 		h.done(t.Type(), OutcomeOK, start, log.Info().Int("lines", b.Lines).Bool("difference", b.Difference))
+		h.record(ctx, Run{Sync: s, TaskID: taskID(ctx), Outcome: RunSaved, Built: &b, Took: time.Since(start)})
 		return nil
 	}
 	if ctx.Err() != nil { // shutdown or timeout: asynq hands the task back
 		h.done(t.Type(), OutcomeRetry, start, log.Warn().Err(err))
+		run.Outcome, run.Reason, run.Took = RunRetrying, Reason(err), time.Since(start)
+		h.record(ctx, run)
 		return err
 	}
 	permanent := IsPermanent(err)
 	retried, final := h.attemptOf(ctx)
+	run.Retried = retried
 	if !permanent && !final {
 		h.done(t.Type(), OutcomeRetry, start, log.Warn().Err(err).Int("retried", retried))
+		run.Outcome, run.Reason, run.Took = RunRetrying, Reason(err), time.Since(start)
+		h.record(ctx, run)
 		return err
 	}
 	reason := Reason(err)
@@ -232,9 +249,13 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 		// Neither reported nor queued for reporting: retry the whole job
 		// rather than lose the failure.
 		h.done(t.Type(), OutcomeRetry, start, log.Error().Err(rerr).AnErr("cause", err))
+		run.Outcome, run.Reason, run.Took = RunRetrying, reason, time.Since(start)
+		h.record(ctx, run)
 		return fmt.Errorf("%w (and reporting it failed: %v)", err, rerr)
 	}
 	h.done(t.Type(), OutcomeFailed, start, log.Error().Err(err).Str("reason", reason).Bool("permanent", permanent))
+	run.Outcome, run.Reason, run.Took = RunFailed, reason, time.Since(start)
+	h.record(ctx, run)
 	if permanent {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
