@@ -92,6 +92,10 @@ func TestLoadEveryVariable(t *testing.T) {
 		"KSF_WDT_RPS=3",
 		"KSF_CUSTOMER_MAP=/etc/ksf/map.csv",
 		"KSF_WORKER_CONCURRENCY=4",
+		"KSF_HISTORY_RUNS=5",
+		"KSF_HISTORY_BODY_MAX_BYTES=65536",
+		"KSF_HISTORY_RETENTION=720h",
+		"KSF_HISTORY_MAX_PERIODS=50",
 		"KSF_TEST_REDIS_URL=redis://127.0.0.1:6379/15",
 		"KSF_ADMIN_URL=http://127.0.0.1:8081",
 	}
@@ -115,6 +119,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		WDT:               config.WDT{RouterURL: "http://1.api.taobao.com/router/qm", AppKey: "wak", AppSecret: "wsec", TargetAppKey: "tak", HJYAppID: "hid", HJYAppKey: "hkey", SID: "sid", Platforms: []string{"9969", "9999"}, RPS: 3},
 		CustomerMap:       "/etc/ksf/map.csv",
 		WorkerConcurrency: 4,
+		History:           config.History{Runs: 5, BodyMaxBytes: 65536, Retention: 720 * time.Hour, MaxPeriods: 50},
 	}
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("Load() =\n%#v\nwant\n%#v", *c, *want)
@@ -163,6 +168,10 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"wdt platforms empty", []string{"KSF_WDT_PLATFORMS=,"}, "KSF_WDT_PLATFORMS"},
 		{"concurrency zero", []string{"KSF_WORKER_CONCURRENCY=0"}, `KSF_WORKER_CONCURRENCY="0": is not a whole number above 0`},
 		{"concurrency text", []string{"KSF_WORKER_CONCURRENCY=ten"}, "KSF_WORKER_CONCURRENCY"},
+		{"history runs zero", []string{"KSF_HISTORY_RUNS=0"}, `KSF_HISTORY_RUNS="0": is not a whole number above 0`},
+		{"history retention", []string{"KSF_HISTORY_RETENTION=forever"}, "KSF_HISTORY_RETENTION"},
+		{"history body", []string{"KSF_HISTORY_BODY_MAX_BYTES=-1"}, "KSF_HISTORY_BODY_MAX_BYTES"},
+		{"history periods", []string{"KSF_HISTORY_MAX_PERIODS=x"}, "KSF_HISTORY_MAX_PERIODS"},
 		{"unreadable file", []string{"KSF_CONFIG=/nope.yaml"}, "KSF_CONFIG: cannot read /nope.yaml: file does not exist"},
 	}
 	for _, tt := range tests {
