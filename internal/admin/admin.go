@@ -27,6 +27,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ksfsync/ksfsync/internal/failures"
+	"github.com/ksfsync/ksfsync/internal/history"
 	"github.com/ksfsync/ksfsync/internal/metrics"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 )
@@ -54,6 +55,9 @@ type Config struct {
 	Redis redis.UniversalClient
 	// Failures is the durable failure record; nil: a Store on Redis with default options.
 	Failures *failures.Store
+	// History is the statements' run history (API and console); nil: a
+	// Store on Redis with default options.
+	History *history.Store
 	// Metrics is served at /metrics; nil: /metrics answers 404.
 	Metrics *metrics.Metrics
 	// Enqueue queues a resync's push; nil: enqueue with tasks.NewPushTask.
@@ -95,6 +99,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.cfg.Failures == nil {
 		s.cfg.Failures = failures.New(s.cfg.Redis, failures.Options{Now: s.cfg.Now})
+	}
+	if s.cfg.History == nil {
+		s.cfg.History = history.New(s.cfg.Redis, history.Options{Logger: cfg.Logger})
 	}
 	s.inspector = asynq.NewInspector(cfg.RedisConnOpt)
 	s.client = asynq.NewClient(cfg.RedisConnOpt)
@@ -148,6 +155,11 @@ func (s *Server) routes() chi.Router {
 			r.Post("/resync", s.resync)
 			r.Get("/pushes", s.listPushes)
 			r.Post("/repair", s.repair)
+			r.Get("/statements", s.listStatements)
+			r.Get("/statements/export.csv", s.exportStatements)
+			r.Get("/statements/summary", s.statementSummary)
+			r.Get("/statements/one", s.getStatement)
+			r.Get("/statements/one.csv", s.exportStatement)
 		})
 	})
 	return r
