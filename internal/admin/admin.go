@@ -1,6 +1,7 @@
 // Package admin is ksfsync's admin listener: health checks, Prometheus
 // metrics, the asynqmon queue UI and the operators' JSON API (failed jobs,
-// replay, delete, manual resync, the push audit trail). Routes and answers
+// replay, delete, manual resync, the push audit trail, the statements' run
+// history) and the reconciliation console (internal/console). Routes and answers
 // are documented in docs/admin-api.md; the runbook is docs/operations.md.
 //
 // Everything but /healthz and /readyz needs the admin token
@@ -26,6 +27,7 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/ksfsync/ksfsync/internal/console"
 	"github.com/ksfsync/ksfsync/internal/failures"
 	"github.com/ksfsync/ksfsync/internal/history"
 	"github.com/ksfsync/ksfsync/internal/metrics"
@@ -77,7 +79,11 @@ type Server struct {
 	inspector *asynq.Inspector
 	client    *asynq.Client
 	monitor   *asynqmon.HTTPHandler
-	closers   []func() error
+	console   http.Handler
+	// cop refuses state-changing requests a browser sends cross-origin
+	// (DESIGN: state-changing admin requests are refused cross-origin).
+	cop     *http.CrossOriginProtection
+	closers []func() error
 }
 
 // New builds the admin handler.
@@ -115,6 +121,18 @@ func New(cfg Config) (*Server, error) {
 	if s.cfg.Enqueue == nil {
 		s.cfg.Enqueue = s.enqueuePush
 	}
+	cons, err := console.New(console.Config{History: s.cfg.History, Replay: s.ReplayTask, TaskState: s.TaskState,
+		PublicError: PublicError, MonitoringPath: MonitoringPath, DefaultTenant: cfg.DefaultTenant,
+		Logger: cfg.Logger, Now: s.cfg.Now})
+	if err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	s.console = cons
+	s.cop = http.NewCrossOriginProtection()
+	s.cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, errorf(http.StatusForbidden, "cross-origin request refused: state-changing admin requests must come from the same origin (or from a non-browser client)"))
+	}))
 	s.router = s.routes()
 	return s, nil
 }
@@ -148,6 +166,8 @@ func (s *Server) routes() chi.Router {
 		r.Get("/metrics", s.serveMetrics)
 		r.Handle(MonitoringPath, http.RedirectHandler(MonitoringPath+"/", http.StatusMovedPermanently))
 		r.Handle(MonitoringPath+"/*", s.monitor)
+		r.Handle(console.Path, http.RedirectHandler(console.Path+"/", http.StatusMovedPermanently))
+		r.Handle(console.Path+"/*", s.console)
 		r.Route(APIPath, func(r chi.Router) {
 			r.Get("/failed", s.listFailed)
 			r.Delete("/failed/*", s.deleteFailed)
@@ -173,7 +193,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.router.ServeHTTP(w, r)
 		return
 	}
-	s.auth(s.router).ServeHTTP(w, r)
+	s.auth(s.cop.Handler(s.router)).ServeHTTP(w, r)
 }
 
 // auth lets a request through if it carries the admin token.
@@ -185,7 +205,7 @@ func (s *Server) auth(next http.Handler) http.Handler {
 		}
 		if !s.authorized(r) {
 			// A browser opening the queue UI gets a login prompt.
-			if strings.HasPrefix(r.URL.Path, MonitoringPath) {
+			if strings.HasPrefix(r.URL.Path, MonitoringPath) || strings.HasPrefix(r.URL.Path, console.Path) {
 				w.Header().Set("WWW-Authenticate", `Basic realm="ksfsync admin", charset="UTF-8"`)
 			} else {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="ksfsync admin"`)

@@ -125,6 +125,7 @@ func (r *Receiver) demoBanner() string {
 	}
 	admin := loopback(r.AdminAddr())
 	return "Then watch it happen:\n" +
+		"  reconciliation console (对账控制台; user any, password the token): http://ksf:" + token + "@" + admin + "/console/\n" +
 		"  statements saved in the fake 勤策: curl -sS http://" + loopback(r.PushAddr()) + DemoStatementsPath + "?full=1\n" +
 		"  queue UI (user any, password the token): http://ksf:" + token + "@" + admin + "/monitoring/\n" +
 		"  audit trail of pushes:  curl -sS -H 'Authorization: Bearer " + token + "' http://" + admin + "/admin/api/pushes\n" +

@@ -15,6 +15,7 @@ import (
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/customermap"
 	"github.com/ksfsync/ksfsync/internal/failures"
+	"github.com/ksfsync/ksfsync/internal/history"
 	"github.com/ksfsync/ksfsync/internal/metrics"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
 	"github.com/ksfsync/ksfsync/internal/source"
@@ -153,7 +154,7 @@ func unlimited(rps float64) *rate.Limiter {
 
 // newAdmin builds the admin listener's handler (API, queue UI, metrics,
 // health) on the process's Redis.
-func newAdmin(cfg *config.Config, conn *redisconn.Conn, store *failures.Store, m *metrics.Metrics, client *asynq.Client, log zerolog.Logger) (*admin.Server, error) {
+func newAdmin(cfg *config.Config, conn *redisconn.Conn, store *failures.Store, hist *history.Store, m *metrics.Metrics, client *asynq.Client, log zerolog.Logger) (*admin.Server, error) {
 	token := cfg.AdminToken.Value()
 	switch {
 	case token == "" && cfg.Demo():
@@ -167,6 +168,7 @@ func newAdmin(cfg *config.Config, conn *redisconn.Conn, store *failures.Store, m
 		RedisConnOpt:  conn.Opt,
 		Redis:         conn.Client,
 		Failures:      store,
+		History:       hist,
 		Metrics:       m,
 		Enqueue:       func(ctx context.Context, p tasks.Push) (bool, error) { return tasks.Enqueue(ctx, client, p) },
 		DefaultTenant: cfg.TenantID,

@@ -107,6 +107,11 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	if h.Enqueuer == nil {
 		h.Enqueuer = client
 	}
+	// Run history (issue 12): every sync job's end is recorded.
+	hist := newHistory(cfg, w.conn.Client, w.Metrics, log)
+	if h.Recorder == nil {
+		h.Recorder = hist
+	}
 	h.Register(w.Mux)
 	w.Mux.Use(store.Middleware(log))
 	retryDelay := w.RetryDelay
@@ -134,7 +139,7 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	if w.adminLn, err = net.Listen("tcp", adminAddr); err != nil {
 		return fmt.Errorf("admin listener (KSF_ADMIN_ADDR=%s): %w", adminAddr, err)
 	}
-	if w.adminSrv, err = newAdmin(cfg, w.conn, store, w.Metrics, client, log); err != nil {
+	if w.adminSrv, err = newAdmin(cfg, w.conn, store, hist, w.Metrics, client, log); err != nil {
 		return err
 	}
 	w.admin = newAdminHTTPServer(w.adminSrv, log)

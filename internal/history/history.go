@@ -39,6 +39,7 @@ import (
 
 	"github.com/ksfsync/ksfsync/internal/statement"
 	"github.com/ksfsync/ksfsync/internal/tasks"
+	"github.com/ksfsync/ksfsync/internal/upstream"
 )
 
 // Defaults of Options (and of the KSF_HISTORY_* settings).
@@ -152,19 +153,19 @@ type Record struct {
 }
 
 // Kind is the task kind of r (ksf:statement, ksf:expense).
-func (r *Record) Kind() string { return tasks.SyncKind(r.DataType) }
+func (r Record) Kind() string { return tasks.SyncKind(r.DataType) }
 
 // Period is "start..end".
-func (r *Record) Period() string { return r.StartDate + ".." + r.EndDate }
+func (r Record) Period() string { return r.StartDate + ".." + r.EndDate }
 
 // Month is the start date's month, yyyy-MM.
-func (r *Record) Month() string { return monthOf(r.StartDate) }
+func (r Record) Month() string { return monthOf(r.StartDate) }
 
 // HasDifference reports a 对账差异.
-func (r *Record) HasDifference() bool { return r.Difference != "" }
+func (r Record) HasDifference() bool { return r.Difference != "" }
 
 // Origin is "resync" when an operator asked for the run, "push" otherwise.
-func (r *Record) Origin() string {
+func (r Record) Origin() string {
 	if strings.HasPrefix(r.MsgID, "resync-") {
 		return "resync"
 	}
@@ -241,6 +242,9 @@ func FromRun(r tasks.Run) (Record, any) {
 	if r.Err != nil {
 		rec.Error = truncate(r.Err.Error(), 1000)
 		rec.Vendor = vendorOf(r.Err)
+		if rec.Vendor == "" && r.Built == nil {
+			rec.Vendor = r.Source // the build failed on the source's data
+		}
 	}
 	var body any
 	if b := r.Built; b != nil {
@@ -338,6 +342,7 @@ func (s *Store) Write(ctx context.Context, rec Record, body any) error {
 	if rec.At.IsZero() {
 		rec.At = time.Now()
 	}
+	rec.At = rec.At.In(upstream.Shanghai) // as operators and 勤策 read times
 	p := PeriodKey{Tenant: rec.Tenant, DataType: rec.DataType, StartDate: rec.StartDate, EndDate: rec.EndDate}
 	pid := p.id()
 	var gz []byte

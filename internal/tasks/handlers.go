@@ -220,23 +220,23 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 		if b.Difference {
 			h.observe(func(o Observer) { o.ReconcileDifference(t.Type()) })
 		}
-		h.done(t.Type(), OutcomeOK, start, log.Info().Int("lines", b.Lines).Bool("difference", b.Difference))
 		h.record(ctx, Run{Sync: s, TaskID: taskID(ctx), Outcome: RunSaved, Built: &b, Took: time.Since(start)})
+		h.done(t.Type(), OutcomeOK, start, log.Info().Int("lines", b.Lines).Bool("difference", b.Difference))
 		return nil
 	}
 	if ctx.Err() != nil { // shutdown or timeout: asynq hands the task back
-		h.done(t.Type(), OutcomeRetry, start, log.Warn().Err(err))
 		run.Outcome, run.Reason, run.Took = RunRetrying, Reason(err), time.Since(start)
 		h.record(ctx, run)
+		h.done(t.Type(), OutcomeRetry, start, log.Warn().Err(err))
 		return err
 	}
 	permanent := IsPermanent(err)
 	retried, final := h.attemptOf(ctx)
 	run.Retried = retried
 	if !permanent && !final {
-		h.done(t.Type(), OutcomeRetry, start, log.Warn().Err(err).Int("retried", retried))
 		run.Outcome, run.Reason, run.Took = RunRetrying, Reason(err), time.Since(start)
 		h.record(ctx, run)
+		h.done(t.Type(), OutcomeRetry, start, log.Warn().Err(err).Int("retried", retried))
 		return err
 	}
 	reason := Reason(err)
@@ -248,14 +248,14 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 		SyncTaskID: taskID(ctx)}); rerr != nil {
 		// Neither reported nor queued for reporting: retry the whole job
 		// rather than lose the failure.
-		h.done(t.Type(), OutcomeRetry, start, log.Error().Err(rerr).AnErr("cause", err))
 		run.Outcome, run.Reason, run.Took = RunRetrying, reason, time.Since(start)
 		h.record(ctx, run)
+		h.done(t.Type(), OutcomeRetry, start, log.Error().Err(rerr).AnErr("cause", err))
 		return fmt.Errorf("%w (and reporting it failed: %v)", err, rerr)
 	}
-	h.done(t.Type(), OutcomeFailed, start, log.Error().Err(err).Str("reason", reason).Bool("permanent", permanent))
 	run.Outcome, run.Reason, run.Took = RunFailed, reason, time.Since(start)
-	h.record(ctx, run)
+	h.record(ctx, run) // before done: whoever sees the job end finds it in the history
+	h.done(t.Type(), OutcomeFailed, start, log.Error().Err(err).Str("reason", reason).Bool("permanent", permanent))
 	if permanent {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
