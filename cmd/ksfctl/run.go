@@ -37,6 +37,11 @@ Usage:
   ksfctl pushes  [--tenant T] [--state S] [--type T] [--page N]   the audit trail of pushes and resyncs
   ksfctl repair  [--dry-run]                                  remove task ids whose task data is gone
                                                               (they break the queue UI's queue list)
+  ksfctl statements [list] [--tenant T] [--kind K] [--month yyyy-MM] [--period S..E] [--customer C]
+                    [--outcome saved|failed|retrying|confirmed] [--difference] [--page N] [--csv]
+  ksfctl statements show --customer C --period yyyy-MM-dd..yyyy-MM-dd [--tenant T] [--kind K] [--csv]
+  ksfctl statements export [list filters]                     the list as CSV (UTF-8 with BOM, for Excel)
+  ksfctl statements summary [--month yyyy-MM] [--tenant T] [--kind K]   the month's counts
 
 Filter flags: --kind (push|statement|expense|report) --queue --tenant --customer
               --start --end (period overlaps) --q (error text) --state (archived,retry,dropped,replayed,all)
@@ -60,6 +65,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func(*cli, []string) error{
 		"failed": (*cli).failed, "replay": (*cli).replay, "delete": (*cli).delete,
 		"resync": (*cli).resync, "pushes": (*cli).pushes, "repair": (*cli).repair,
+		"statements": (*cli).statements,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

@@ -29,9 +29,9 @@ func statementFilter(q url.Values) (history.Filter, error) {
 	}
 	for k := range q {
 		switch k {
-		case "tenant", "kind", "month", "period", "customer", "outcome", "difference", "page", "page_size":
+		case "tenant", "kind", "month", "period", "customer", "outcome", "difference", "page", "per_page":
 		default:
-			return f, errorf(http.StatusBadRequest, "unknown parameter %q: filters are tenant, kind, month, period, customer, outcome, difference, page, page_size", k)
+			return f, errorf(http.StatusBadRequest, "unknown parameter %q: filters are tenant, kind, month, period, customer, outcome, difference, page, per_page", k)
 		}
 	}
 	return f, f.Validate()
@@ -62,7 +62,7 @@ func (s *Server) listStatements(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	size, err := intParam(q, "page_size", history.DefaultPageSize, history.MaxPageSize)
+	size, err := intParam(q, "per_page", history.DefaultPageSize, history.MaxPageSize)
 	if err != nil {
 		s.fail(w, r, err)
 		return

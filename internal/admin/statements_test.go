@@ -52,13 +52,13 @@ func TestStatementsAPI(t *testing.T) {
 	seedHistory(t, f)
 
 	var page history.Page
-	if code := f.call(t, "GET", "/admin/api/statements?tenant=t1&month=2026-10&page_size=2", nil, &page); code != 200 {
+	if code := f.call(t, "GET", "/admin/api/statements?tenant=t1&month=2026-10&per_page=2", nil, &page); code != 200 {
 		t.Fatal(code)
 	}
 	if page.Total != 3 || len(page.Items) != 2 || page.Items[0].Customer != "C404" || page.Items[1].Customer != "C002" {
 		t.Fatalf("page 1 = %+v", page)
 	}
-	if code := f.call(t, "GET", "/admin/api/statements?tenant=t1&month=2026-10&page_size=2&page=2", nil, &page); code != 200 ||
+	if code := f.call(t, "GET", "/admin/api/statements?tenant=t1&month=2026-10&per_page=2&page=2", nil, &page); code != 200 ||
 		len(page.Items) != 1 || page.Items[0].Customer != "C001" {
 		t.Fatalf("page 2 = %d %+v", code, page)
 	}
@@ -99,7 +99,7 @@ func TestStatementsAPI(t *testing.T) {
 		"/admin/api/statements?outcome=ok":                                              400,
 		"/admin/api/statements?difference=maybe":                                        400,
 		"/admin/api/statements?mnth=2026-10":                                            400,
-		"/admin/api/statements?page_size=5000":                                          400,
+		"/admin/api/statements?per_page=5000":                                          400,
 		"/admin/api/statements/one?tenant=t1&customer=C002":                             400,
 		"/admin/api/statements/one?tenant=t1&customer=C9&period=2026-10-01..2026-10-31": 404,
 	} {

@@ -84,7 +84,7 @@ func (f *Filter) matchEntry(e *idxEntry) bool {
 type Page struct {
 	Total    int      `json:"total"`
 	Page     int      `json:"page"`
-	PageSize int      `json:"page_size"`
+	PageSize int      `json:"per_page"`
 	Items    []Record `json:"items"`
 }
 
