@@ -47,6 +47,7 @@ func TestEndToEndRunHistory(t *testing.T) {
 	}
 	x.events.waitFor(t, "job "+tasks.TypeStatement+" "+tasks.OutcomeOK, 3)
 	x.events.waitFor(t, "job "+tasks.TypeStatement+" "+tasks.OutcomeFailed, 1)
+	x.worker.history.Flush() // the history is written in the background
 
 	ctx := context.Background()
 	store := history.New(x.rdb, history.Options{})

@@ -14,6 +14,7 @@ import (
 	"github.com/ksfsync/ksfsync/internal/admin"
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/failures"
+	"github.com/ksfsync/ksfsync/internal/history"
 	"github.com/ksfsync/ksfsync/internal/metrics"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
 	"github.com/ksfsync/ksfsync/internal/tasks"
@@ -60,6 +61,7 @@ type Worker struct {
 	errc     chan error
 	stop     context.CancelFunc // ends the capture loop
 	captured chan struct{}      // closed when the capture loop has ended
+	history  *history.Async     // the run history's writer (issue 12)
 }
 
 // NewWorker returns a worker for cfg with an empty Mux; Open starts it.
@@ -107,10 +109,12 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	if h.Enqueuer == nil {
 		h.Enqueuer = client
 	}
-	// Run history (issue 12): every sync job's end is recorded.
+	// Run history (issue 12): every sync job's end is recorded, in the
+	// background; Close writes what is left.
 	hist := newHistory(cfg, w.conn.Client, w.Metrics, log)
 	if h.Recorder == nil {
-		h.Recorder = hist
+		w.history = history.NewAsync(hist, 0)
+		h.Recorder = w.history
 	}
 	h.Register(w.Mux)
 	w.Mux.Use(store.Middleware(log))
@@ -201,6 +205,10 @@ func (w *Worker) Close(ctx context.Context) error {
 	if w.server != nil {
 		w.server.Shutdown()
 		w.server = nil
+	}
+	if w.history != nil { // after the jobs: their runs are all recorded
+		w.history.Close()
+		w.history = nil
 	}
 	if w.admin != nil {
 		errs = append(errs, w.admin.Shutdown(ctx))

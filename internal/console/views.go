@@ -136,16 +136,12 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 		month = f.Period[:7]
 	}
 	mf := history.Filter{Tenant: f.Tenant, Kind: f.Kind, Month: month}
-	sum, err := c.cfg.History.Summarize(ctx, mf)
-	if err != nil {
-		c.fail(w, r, err)
-		return
-	}
 	months, err := c.cfg.History.Months(ctx, mf, ChartMonths)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
+	sum := months[len(months)-1] // the month itself, differences included
 	periods, err := c.cfg.History.Periods(ctx)
 	if err != nil {
 		c.fail(w, r, err)

@@ -370,3 +370,24 @@ func TestWriteFailureIsCountedNotFatal(t *testing.T) {
 		t.Fatalf("write failures counted %d, want 1", e.obs.failed)
 	}
 }
+
+func TestAsyncWritesEverythingByClose(t *testing.T) {
+	t.Parallel()
+	e := setup(t, history.Options{})
+	a := history.NewAsync(e.store, 4) // smaller than the runs: RecordRun must wait, not drop
+	ctx := context.Background()
+	for i := range 20 {
+		a.RecordRun(ctx, goods(e.tenant, fmt.Sprintf("C%02d", i), "2026-10-01", "2026-10-31", ""))
+	}
+	a.Flush()
+	if p, err := e.store.List(ctx, history.Filter{Tenant: e.tenant}, 1, 100); err != nil || p.Total != 20 {
+		t.Fatalf("after Flush: %d, %v", p.Total, err)
+	}
+	a.RecordRun(ctx, goods(e.tenant, "C20", "2026-10-01", "2026-10-31", ""))
+	a.Close()
+	a.Close() // twice is harmless
+	a.RecordRun(ctx, goods(e.tenant, "C21", "2026-10-01", "2026-10-31", "")) // after Close: written at once
+	if p, err := e.store.List(ctx, history.Filter{Tenant: e.tenant}, 1, 100); err != nil || p.Total != 22 {
+		t.Fatalf("after Close: %d, %v", p.Total, err)
+	}
+}

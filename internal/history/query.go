@@ -253,7 +253,8 @@ func (s *Store) Summarize(ctx context.Context, f Filter) (Summary, error) {
 	return sum, nil
 }
 
-// Months summarizes the n months ending with f.Month, oldest first.
+// Months summarizes the n months ending with f.Month, oldest first; the
+// last one (f.Month) is Summarize's answer, the others carry no Differences.
 func (s *Store) Months(ctx context.Context, f Filter, n int) ([]Summary, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
@@ -270,7 +271,9 @@ func (s *Store) Months(ctx context.Context, f Filter, n int) ([]Summary, error) 
 		if err != nil {
 			return nil, err
 		}
-		sm.Differences = nil // only the counts are wanted
+		if i > 0 {
+			sm.Differences = nil // only the counts are wanted, but f.Month's in full
+		}
 		out = append(out, sm)
 	}
 	return out, nil
