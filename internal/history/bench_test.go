@@ -152,7 +152,7 @@ func BenchmarkMemory10kx12(b *testing.B) {
 	if v := os.Getenv("KSF_HISTORY_BENCH_CUSTOMERS"); v != "" {
 		customers, _ = strconv.Atoi(v)
 	}
-	for b.Loop() {
+	for range b.N {
 		b.StopTimer()
 		s, rdb, r := benchStore(b)
 		tenant := "bench-mem-" + strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -161,6 +161,7 @@ func BenchmarkMemory10kx12(b *testing.B) {
 		seedMonths(b, s, tenant, customers, months)
 		b.StopTimer()
 		used := usedMemory(b, rdb, r) - before
+		b.StartTimer()
 		runs := float64(customers * months)
 		b.ReportMetric(float64(used)/runs, "bytes/run")
 		b.ReportMetric(float64(used)/(1<<20), "MiB-total")

@@ -385,7 +385,7 @@ func TestAsyncWritesEverythingByClose(t *testing.T) {
 	}
 	a.RecordRun(ctx, goods(e.tenant, "C20", "2026-10-01", "2026-10-31", ""))
 	a.Close()
-	a.Close() // twice is harmless
+	a.Close()                                                                // twice is harmless
 	a.RecordRun(ctx, goods(e.tenant, "C21", "2026-10-01", "2026-10-31", "")) // after Close: written at once
 	if p, err := e.store.List(ctx, history.Filter{Tenant: e.tenant}, 1, 100); err != nil || p.Total != 22 {
 		t.Fatalf("after Close: %d, %v", p.Total, err)
