@@ -82,7 +82,7 @@ func (s *Server) exportStatements(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	p, err := s.cfg.History.List(r.Context(), f, 1, maxExportRows)
+	p, err := s.cfg.History.Export(r.Context(), f, maxExportRows)
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -274,7 +274,7 @@ func (c *Console) load(ctx context.Context, key history.PeriodKey, customer stri
 // GET /console/export.csv
 func (c *Console) exportList(w http.ResponseWriter, r *http.Request) {
 	f := filterFrom(r.URL.Query())
-	p, err := c.cfg.History.List(r.Context(), f, 1, maxExportRows)
+	p, err := c.cfg.History.Export(r.Context(), f, maxExportRows)
 	if err != nil {
 		c.fail(w, r, err)
 		return

@@ -391,3 +391,28 @@ func TestAsyncWritesEverythingByClose(t *testing.T) {
 		t.Fatalf("after Close: %d, %v", p.Total, err)
 	}
 }
+
+// A page is at most MaxPageSize; an export has every match up to its limit.
+func TestExportIsNotCappedByThePageSize(t *testing.T) {
+	t.Parallel()
+	e := setup(t, history.Options{})
+	ctx := context.Background()
+	n := history.MaxPageSize + 50
+	for i := range n {
+		rec, body := history.FromRun(goods(e.tenant, fmt.Sprintf("C%05d", i), "2026-10-01", "2026-10-31", ""))
+		if err := e.store.Write(ctx, rec, body); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := history.Filter{Tenant: e.tenant}
+	p, err := e.store.List(ctx, f, 1, n)
+	if err != nil || len(p.Items) != history.MaxPageSize || p.Total != n {
+		t.Fatalf("list: %d items of %d, %v", len(p.Items), p.Total, err)
+	}
+	if p, err = e.store.Export(ctx, f, 100_000); err != nil || len(p.Items) != n {
+		t.Fatalf("export: %d items, %v", len(p.Items), err)
+	}
+	if p, err = e.store.Export(ctx, f, 10); err != nil || len(p.Items) != 10 || p.Total != n {
+		t.Fatalf("export limited: %d items of %d, %v", len(p.Items), p.Total, err)
+	}
+}

@@ -141,7 +141,19 @@ func (s *Store) List(ctx context.Context, f Filter, page, size int) (Page, error
 	if size <= 0 {
 		size = DefaultPageSize
 	}
-	size = min(size, MaxPageSize)
+	return s.list(ctx, f, page, min(size, MaxPageSize))
+}
+
+// Export returns up to limit statements f selects, newest first, in one
+// answer (CSV downloads); Page.Total tells how many matched.
+func (s *Store) Export(ctx context.Context, f Filter, limit int) (Page, error) {
+	if err := f.Validate(); err != nil {
+		return Page{}, err
+	}
+	return s.list(ctx, f, 1, max(limit, 1))
+}
+
+func (s *Store) list(ctx context.Context, f Filter, page, size int) (Page, error) {
 	hits, err := s.scan(ctx, f)
 	if err != nil {
 		return Page{}, err
@@ -161,20 +173,24 @@ func (s *Store) List(ctx context.Context, f Filter, page, size int) (Page, error
 		return out, nil
 	}
 	hits = hits[from:min(from+size, len(hits))]
-	cmds := make([]*redis.StringCmd, len(hits))
-	_, err = s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
-		for i, h := range hits {
-			cmds[i] = pipe.HGet(ctx, keyRec+h.p.id(), h.e.Customer)
+	for len(hits) > 0 { // a pipeline of at most MaxPageSize reads at a time
+		chunk := hits[:min(len(hits), MaxPageSize)]
+		hits = hits[len(chunk):]
+		cmds := make([]*redis.StringCmd, len(chunk))
+		_, err = s.rdb.Pipelined(ctx, func(pipe redis.Pipeliner) error {
+			for i, h := range chunk {
+				cmds[i] = pipe.HGet(ctx, keyRec+h.p.id(), h.e.Customer)
+			}
+			return nil
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return Page{}, fmt.Errorf("run history: read records: %w", err)
 		}
-		return nil
-	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return Page{}, fmt.Errorf("run history: read records: %w", err)
-	}
-	for _, c := range cmds {
-		var r Record
-		if b, err := c.Bytes(); err == nil && json.Unmarshal(b, &r) == nil {
-			out.Items = append(out.Items, r)
+		for _, c := range cmds {
+			var r Record
+			if b, err := c.Bytes(); err == nil && json.Unmarshal(b, &r) == nil {
+				out.Items = append(out.Items, r)
+			}
 		}
 	}
 	return out, nil
