@@ -4,6 +4,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -223,7 +224,8 @@ func monthOptions(periods []history.PeriodKey, cur string, now time.Time) []filt
 		add(p.Month())
 	}
 	add(cur)
-	sortDesc(ms)
+	slices.Sort(ms)
+	slices.Reverse(ms)
 	out := make([]filterOption, len(ms))
 	for i, m := range ms {
 		out[i] = filterOption{Value: m, Label: m, Selected: m == cur}
@@ -244,14 +246,6 @@ func tenantOptions(periods []history.PeriodKey, cur string) []filterOption {
 		out = append(out, filterOption{Value: cur, Label: cur, Selected: true})
 	}
 	return out
-}
-
-func sortDesc(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] > s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 // totalField is one header total on the statement page.
