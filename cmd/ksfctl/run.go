@@ -39,6 +39,11 @@ Usage:
                                                               (they break the queue UI's queue list)
   ksfctl schedules                                            the scheduled runs, their next and latest run
   ksfctl schedules run NAME [--tenant T]                      queue a run of schedule NAME now
+  ksfctl statements [list] [--tenant T] [--kind K] [--month yyyy-MM] [--period S..E] [--customer C]
+                    [--outcome saved|failed|retrying|confirmed] [--difference] [--page N] [--csv]
+  ksfctl statements show --customer C --period yyyy-MM-dd..yyyy-MM-dd [--tenant T] [--kind K] [--csv]
+  ksfctl statements export [list filters]                     the list as CSV (UTF-8 with BOM, for Excel)
+  ksfctl statements summary [--month yyyy-MM] [--tenant T] [--kind K]   the month's counts
 
 Filter flags: --kind (push|statement|expense|report) --queue --tenant --customer
               --start --end (period overlaps) --q (error text) --state (archived,retry,dropped,replayed,all)
@@ -62,7 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmds := map[string]func(*cli, []string) error{
 		"failed": (*cli).failed, "replay": (*cli).replay, "delete": (*cli).delete,
 		"resync": (*cli).resync, "pushes": (*cli).pushes, "repair": (*cli).repair,
-		"schedules": (*cli).schedules,
+		"schedules":  (*cli).schedules,
+		"statements": (*cli).statements,
 	}
 	cmd, ok := cmds[args[0]]
 	if !ok {

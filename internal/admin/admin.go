@@ -1,6 +1,7 @@
 // Package admin is ksfsync's admin listener: health checks, Prometheus
 // metrics, the asynqmon queue UI and the operators' JSON API (failed jobs,
-// replay, delete, manual resync, the push audit trail). Routes and answers
+// replay, delete, manual resync, the push audit trail, the statements' run
+// history) and the reconciliation console (internal/console). Routes and answers
 // are documented in docs/admin-api.md; the runbook is docs/operations.md.
 //
 // Everything but /healthz and /readyz needs the admin token
@@ -26,7 +27,9 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
+	"github.com/ksfsync/ksfsync/internal/console"
 	"github.com/ksfsync/ksfsync/internal/failures"
+	"github.com/ksfsync/ksfsync/internal/history"
 	"github.com/ksfsync/ksfsync/internal/metrics"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 )
@@ -54,6 +57,9 @@ type Config struct {
 	Redis redis.UniversalClient
 	// Failures is the durable failure record; nil: a Store on Redis with default options.
 	Failures *failures.Store
+	// History is the statements' run history (API and console); nil: a
+	// Store on Redis with default options.
+	History *history.Store
 	// Metrics is served at /metrics; nil: /metrics answers 404.
 	Metrics *metrics.Metrics
 	// Enqueue queues a resync's push; nil: enqueue with tasks.NewPushTask.
@@ -75,6 +81,8 @@ type Server struct {
 	inspector *asynq.Inspector
 	client    *asynq.Client
 	monitor   *asynqmon.HTTPHandler
+	console   http.Handler
+	guarded   http.Handler // the token, then cross-origin and JSON-only writes
 	closers   []func() error
 }
 
@@ -98,6 +106,9 @@ func New(cfg Config) (*Server, error) {
 	if s.cfg.Failures == nil {
 		s.cfg.Failures = failures.New(s.cfg.Redis, failures.Options{Now: s.cfg.Now})
 	}
+	if s.cfg.History == nil {
+		s.cfg.History = history.New(s.cfg.Redis, history.Options{Logger: cfg.Logger})
+	}
 	s.inspector = asynq.NewInspector(cfg.RedisConnOpt)
 	s.client = asynq.NewClient(cfg.RedisConnOpt)
 	s.monitor = asynqmon.New(asynqmon.Options{
@@ -110,7 +121,25 @@ func New(cfg Config) (*Server, error) {
 	if s.cfg.Enqueue == nil {
 		s.cfg.Enqueue = s.enqueuePush
 	}
+	cons, err := console.New(console.Config{History: s.cfg.History, Replay: s.ReplayTask, TaskState: s.TaskState,
+		PublicError: PublicError, MonitoringPath: MonitoringPath, DefaultTenant: cfg.DefaultTenant,
+		Logger: cfg.Logger, Now: s.cfg.Now})
+	if err != nil {
+		_ = s.Close()
+		return nil, err
+	}
+	s.console = cons
 	s.router = s.routes()
+	// Every state-changing request, on every route (API, queue UI, console),
+	// is refused when a browser marks it cross-origin.
+	s.guarded = s.auth(CrossOrigin(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if notJSONWrite(r) { // a browser cannot send JSON across sites unasked
+			s.fail(w, r, errorf(http.StatusUnsupportedMediaType,
+				"admin API writes must be Content-Type: application/json (ksfctl and the curl examples in docs/admin-api.md send it)"))
+			return
+		}
+		s.router.ServeHTTP(w, r)
+	}), s.cfg.Logger))
 	return s, nil
 }
 
@@ -143,6 +172,8 @@ func (s *Server) routes() chi.Router {
 		r.Get("/metrics", s.serveMetrics)
 		r.Handle(MonitoringPath, http.RedirectHandler(MonitoringPath+"/", http.StatusMovedPermanently))
 		r.Handle(MonitoringPath+"/*", s.monitor)
+		r.Handle(console.Path, http.RedirectHandler(console.Path+"/", http.StatusMovedPermanently))
+		r.Handle(console.Path+"/*", s.console)
 		r.Route(APIPath, func(r chi.Router) {
 			r.Get("/failed", s.listFailed)
 			r.Delete("/failed/*", s.deleteFailed)
@@ -152,6 +183,11 @@ func (s *Server) routes() chi.Router {
 			r.Post("/repair", s.repair)
 			r.Get("/schedules", s.listSchedules)
 			r.Post("/schedules/{name}/run", s.runSchedule)
+			r.Get("/statements", s.listStatements)
+			r.Get("/statements/export.csv", s.exportStatements)
+			r.Get("/statements/summary", s.statementSummary)
+			r.Get("/statements/one", s.getStatement)
+			r.Get("/statements/one.csv", s.exportStatement)
 		})
 	})
 	return r
@@ -165,14 +201,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.router.ServeHTTP(w, r)
 		return
 	}
-	s.auth(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if notJSONWrite(r) { // a browser cannot send JSON across sites unasked
-			s.fail(w, r, errorf(http.StatusUnsupportedMediaType,
-				"admin API writes must be Content-Type: application/json (ksfctl and the curl examples in docs/admin-api.md send it)"))
-			return
-		}
-		s.router.ServeHTTP(w, r)
-	})).ServeHTTP(w, r)
+	s.guarded.ServeHTTP(w, r)
 }
 
 // auth lets a request through if it carries the admin token.
@@ -184,7 +213,7 @@ func (s *Server) auth(next http.Handler) http.Handler {
 		}
 		if !s.authorized(r) {
 			// A browser opening the queue UI gets a login prompt.
-			if strings.HasPrefix(r.URL.Path, MonitoringPath) {
+			if strings.HasPrefix(r.URL.Path, MonitoringPath) || strings.HasPrefix(r.URL.Path, console.Path) {
 				w.Header().Set("WWW-Authenticate", `Basic realm="ksfsync admin", charset="UTF-8"`)
 			} else {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="ksfsync admin"`)

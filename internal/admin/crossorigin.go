@@ -13,9 +13,9 @@ import (
 // browser that caches the admin token as Basic credentials would otherwise
 // send it with a form another site posts here. A browser says where a
 // request comes from (Sec-Fetch-Site, else Origin); requests without either
-// (curl, ksfctl, Prometheus) are not browsers' and pass. Wrap the whole
-// admin listener with it: the API, the queue UI's API, anything mounted
-// later.
+// (curl, ksfctl, Prometheus) are not browsers' and pass. admin.Server
+// applies it to all of its routes — the API, the queue UI's API, the
+// console, anything mounted later — so the whole admin listener has it.
 func CrossOrigin(h http.Handler, log zerolog.Logger) http.Handler {
 	p := http.NewCrossOriginProtection()
 	p.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/ksfsync/ksfsync/internal/failures"
+	"github.com/ksfsync/ksfsync/internal/history"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 )
 
@@ -45,10 +46,12 @@ func status(err error) (int, string) {
 	switch {
 	case errors.As(err, &ae):
 		return ae.status, ae.msg
-	case errors.Is(err, failures.ErrBadFilter), errors.Is(err, tasks.ErrInvalidData):
+	case errors.Is(err, failures.ErrBadFilter), errors.Is(err, tasks.ErrInvalidData), errors.Is(err, history.ErrBadFilter):
 		return http.StatusBadRequest, err.Error()
 	case errors.Is(err, errUnsupportedType):
 		return http.StatusUnprocessableEntity, err.Error()
+	case errors.Is(err, history.ErrNotFound):
+		return http.StatusNotFound, err.Error()
 	case errors.Is(err, failures.ErrNotFound), errors.Is(err, asynq.ErrTaskNotFound):
 		return http.StatusNotFound, "no such failed job: " + err.Error()
 	case errors.Is(err, errRedis), errors.Is(err, redis.ErrClosed), errors.As(err, &ne),

@@ -153,6 +153,25 @@ type Config struct {
 	// resync naming 1..this many customers is fanned out to the interactive
 	// queue, ahead of bulk work. Default 20; 0 = no interactive lane.
 	InteractiveMaxCustomers int
+	History                 History
+}
+
+// History bounds the statements' run history (internal/history). Zero
+// fields take the history package's defaults, documented in
+// docs/configuration.md.
+type History struct {
+	// Runs (KSF_HISTORY_RUNS): runs kept per tenant × kind × customer ×
+	// period, the latest included. 0 = 20.
+	Runs int
+	// BodyMaxBytes (KSF_HISTORY_BODY_MAX_BYTES): the largest statement body
+	// kept, gzip-compressed. 0 = 262144 (256 KiB).
+	BodyMaxBytes int
+	// Retention (KSF_HISTORY_RETENTION): history keys expire this long after
+	// their last write. 0 = 9600h (400 days).
+	Retention time.Duration
+	// MaxPeriods (KSF_HISTORY_MAX_PERIODS): tenant × kind × period
+	// combinations kept; the least recently written goes first. 0 = 1000.
+	MaxPeriods int
 }
 
 // Redis says where the queues live. Both fields empty = embedded Redis (demo).
@@ -449,6 +468,10 @@ func (c *Config) Summary() map[string]any {
 		"wdt_rps":                   c.WDT.RPS,
 		"customer_map":              c.CustomerMap,
 		"worker_concurrency":        c.WorkerConcurrency,
+		"history_runs":              c.History.Runs,
+		"history_body_max":          c.History.BodyMaxBytes,
+		"history_retention":         c.History.Retention.String(),
+		"history_max_periods":       c.History.MaxPeriods,
 		"demo_embedded_redis":       c.Demo(),
 		"interactive_max_customers": c.InteractiveMaxCustomers,
 		"schedules":                 c.scheduleKeys(),

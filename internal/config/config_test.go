@@ -103,6 +103,10 @@ func TestLoadEveryVariable(t *testing.T) {
 		"KSF_SCHEDULE_DATA_TYPES=ksf_expense",
 		"KSF_SCHEDULE_CUSTOMERS= c1, c2,",
 		"KSF_INTERACTIVE_MAX_CUSTOMERS=5",
+		"KSF_HISTORY_RUNS=5",
+		"KSF_HISTORY_BODY_MAX_BYTES=65536",
+		"KSF_HISTORY_RETENTION=720h",
+		"KSF_HISTORY_MAX_PERIODS=50",
 		"KSF_TEST_REDIS_URL=redis://127.0.0.1:6379/15",
 		"KSF_ADMIN_URL=http://127.0.0.1:8081",
 	}
@@ -131,6 +135,7 @@ func TestLoadEveryVariable(t *testing.T) {
 		WorkerConcurrency:       4,
 		InteractiveMaxCustomers: 5,
 		ScheduleCatchUp:         48 * time.Hour,
+		History:                 config.History{Runs: 5, BodyMaxBytes: 65536, Retention: 720 * time.Hour, MaxPeriods: 50},
 	}
 	if len(c.Schedules) != 1 {
 		t.Fatalf("Schedules = %v, want the KSF_SCHEDULE_* one", c.Schedules)
@@ -191,6 +196,10 @@ func TestLoadErrorsNameTheVariable(t *testing.T) {
 		{"concurrency zero", []string{"KSF_WORKER_CONCURRENCY=0"}, `KSF_WORKER_CONCURRENCY="0": is not a whole number above 0`},
 		{"concurrency text", []string{"KSF_WORKER_CONCURRENCY=ten"}, "KSF_WORKER_CONCURRENCY"},
 		{"interactive negative", []string{"KSF_INTERACTIVE_MAX_CUSTOMERS=-1"}, `KSF_INTERACTIVE_MAX_CUSTOMERS="-1": is not a whole number of 0 or more`},
+		{"history runs zero", []string{"KSF_HISTORY_RUNS=0"}, `KSF_HISTORY_RUNS="0": is not a whole number above 0`},
+		{"history retention", []string{"KSF_HISTORY_RETENTION=forever"}, "KSF_HISTORY_RETENTION"},
+		{"history body", []string{"KSF_HISTORY_BODY_MAX_BYTES=-1"}, "KSF_HISTORY_BODY_MAX_BYTES"},
+		{"history periods", []string{"KSF_HISTORY_MAX_PERIODS=x"}, "KSF_HISTORY_MAX_PERIODS"},
 		{"unreadable file", []string{"KSF_CONFIG=/nope.yaml"}, "KSF_CONFIG: cannot read /nope.yaml: file does not exist"},
 	}
 	for _, tt := range tests {

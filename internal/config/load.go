@@ -149,6 +149,20 @@ var variables = []variable{
 		c.InteractiveMaxCustomers = n
 		return nil
 	}},
+	{name: "KSF_HISTORY_RUNS", set: func(c *Config, v string) (err error) { c.History.Runs, err = positive(v); return err }},
+	{name: "KSF_HISTORY_BODY_MAX_BYTES", set: func(c *Config, v string) (err error) {
+		c.History.BodyMaxBytes, err = positive(v)
+		return err
+	}},
+	{name: "KSF_HISTORY_RETENTION", set: func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return errors.New("is not a Go duration above 0 such as 9600h")
+		}
+		c.History.Retention = d
+		return nil
+	}},
+	{name: "KSF_HISTORY_MAX_PERIODS", set: func(c *Config, v string) (err error) { c.History.MaxPeriods, err = positive(v); return err }},
 	// Read by other programs, never by Load: known so they are not typos.
 	{name: "KSF_TEST_REDIS_URL", other: true},           // the integration tests' Redis
 	{name: "KSF_TEST_REDIS_CLUSTER_ADDRS", other: true}, // the end-to-end tests' Redis Cluster
@@ -563,6 +577,14 @@ func checkTenantID(v string) error {
 		}
 	}
 	return nil
+}
+
+func positive(v string) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		return 0, errors.New("is not a whole number above 0")
+	}
+	return n, nil
 }
 
 func rps(v string) (float64, error) {

@@ -225,6 +225,7 @@ func (d *Receiver) watch() string {
 	token := d.Config.AdminToken.Value()
 	admin := loopback(d.AdminAddr())
 	return "Then watch it happen:\n" +
+		"  reconciliation console (对账控制台; user any, password the token): http://ksf:" + token + "@" + admin + "/console/\n" +
 		"  statements saved in the fake 勤策: curl -sS http://" + loopback(d.PushAddr()) + StatementsPath + "?full=1\n" +
 		"  queue UI (user any, password the token): http://ksf:" + token + "@" + admin + "/monitoring/\n" +
 		"  audit trail of pushes:  curl -sS -H 'Authorization: Bearer " + token + "' http://" + admin + "/admin/api/pushes\n" +

@@ -77,6 +77,7 @@ var (
 	dataTypes      = []string{tasks.DataTypeStatement, tasks.DataTypeExpense}
 	vendors        = []string{"waiqin", "oms", "jdy", "wdt"}
 	maxEndpointLen = 64
+	historyDrops   = []string{"run", "body", "period"} // history.Dropped*
 )
 
 // Buckets in seconds. Pushes and enqueues must fit in 勤策's 5 s; upstream
@@ -104,6 +105,8 @@ type Metrics struct {
 	saved          *prometheus.CounterVec
 	errorLogs      *prometheus.CounterVec
 	differences    *prometheus.CounterVec
+	historyDropped *prometheus.CounterVec
+	historyFailed  prometheus.Counter
 }
 
 // New returns Metrics registered in a fresh registry, with the Go runtime
@@ -133,9 +136,13 @@ func New() *Metrics {
 			Help: "Error logs sent to 勤策 (saveStatementError / saveExpenseError) by kind."}, []string{"kind"}),
 		differences: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ksf_reconcile_differences_total",
 			Help: "Statements built with a reconciliation difference (对账差异) by kind."}, []string{"kind"}),
+		historyDropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ksf_history_dropped_total",
+			Help: "What the run history's caps dropped: run (off a capped run list), body (statement over the size cap), period (a whole period, over the period cap or past retention)."}, []string{"what"}),
+		historyFailed: prometheus.NewCounter(prometheus.CounterOpts{Name: "ksf_history_write_failures_total",
+			Help: "Run history writes that failed (the job itself is unaffected)."}),
 	}
 	m.reg.MustRegister(m.pushes, m.pushDuration, m.digestFailures, m.enqueue, m.jobs, m.jobDuration,
-		m.calls, m.callDuration, m.saved, m.errorLogs, m.differences,
+		m.calls, m.callDuration, m.saved, m.errorLogs, m.differences, m.historyDropped, m.historyFailed,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	// Zero series for the known values, so rate() and alerts work before
 	// the first event.
@@ -146,6 +153,9 @@ func New() *Metrics {
 		for _, o := range []string{JobOK, JobRetry, JobFailed} {
 			m.jobs.WithLabelValues(k, o)
 		}
+	}
+	for _, w := range historyDrops {
+		m.historyDropped.WithLabelValues(w)
 	}
 	return m
 }
@@ -278,6 +288,23 @@ func (m *Metrics) ReconcileDifference(kind string) {
 		return
 	}
 	m.differences.WithLabelValues(kindOf(kind)).Inc()
+}
+
+// HistoryDropped counts n things the run history's caps dropped
+// (history.Dropped*: run, body, period).
+func (m *Metrics) HistoryDropped(what string, n int) {
+	if m == nil || n <= 0 {
+		return
+	}
+	m.historyDropped.WithLabelValues(oneOf(what, historyDrops)).Add(float64(n))
+}
+
+// HistoryWriteFailed counts a run history write that failed.
+func (m *Metrics) HistoryWriteFailed() {
+	if m == nil {
+		return
+	}
+	m.historyFailed.Inc()
 }
 
 // Metrics is what upstream clients report to.

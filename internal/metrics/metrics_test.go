@@ -21,6 +21,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ksfsync/ksfsync/internal/digest"
+	"github.com/ksfsync/ksfsync/internal/history"
 	"github.com/ksfsync/ksfsync/internal/logging/logtest"
 	"github.com/ksfsync/ksfsync/internal/metrics"
 	"github.com/ksfsync/ksfsync/internal/tasks"
@@ -32,6 +33,7 @@ import (
 var (
 	_ webhook.Observer = (*metrics.Metrics)(nil)
 	_ tasks.Observer   = (*metrics.Metrics)(nil)
+	_ history.Observer = (*metrics.Metrics)(nil)
 )
 
 // The push outcomes and digest reasons the webhook reports are in the fixed sets.
@@ -158,6 +160,10 @@ func TestSeriesFollowEvents(t *testing.T) {
 	m.StatementSaved(tasks.DataTypeExpense) // a data type counts as its kind
 	m.ErrorLogSent(tasks.TypeExpense)
 	m.ReconcileDifference(tasks.TypeStatement)
+	m.HistoryDropped("run", 3)
+	m.HistoryDropped("body", 1)
+	m.HistoryDropped("nonsense", 1)
+	m.HistoryWriteFailed()
 
 	fams, _ := scrape(t, m)
 	tests := []struct {
@@ -186,6 +192,11 @@ func TestSeriesFollowEvents(t *testing.T) {
 		{"ksf_statements_saved_total", []string{"kind", "ksf:expense"}, 1},
 		{"ksf_error_logs_sent_total", []string{"kind", "ksf:expense"}, 1},
 		{"ksf_reconcile_differences_total", []string{"kind", "ksf:statement"}, 1},
+		{"ksf_history_dropped_total", []string{"what", "run"}, 3},
+		{"ksf_history_dropped_total", []string{"what", "body"}, 1},
+		{"ksf_history_dropped_total", []string{"what", "period"}, 0},
+		{"ksf_history_dropped_total", []string{"what", "other"}, 1},
+		{"ksf_history_write_failures_total", nil, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name+fmt.Sprint(tt.labels), func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 	"github.com/ksfsync/ksfsync/internal/admin"
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/failures"
+	"github.com/ksfsync/ksfsync/internal/history"
 	"github.com/ksfsync/ksfsync/internal/metrics"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
 	"github.com/ksfsync/ksfsync/internal/tasks"
@@ -29,7 +30,7 @@ func checkAdminToken(cfg *config.Config, addr string, log zerolog.Logger) error 
 // newAdmin builds the admin listener's handler (API, queue UI, metrics,
 // health) on the process's Redis.
 // defaultTenant is what a resync naming no tenant gets ("" = KSF_TENANT_ID).
-func newAdmin(cfg *config.Config, defaultTenant string, conn *redisconn.Conn, store *failures.Store, m *metrics.Metrics, client *asynq.Client, log zerolog.Logger) (*admin.Server, error) {
+func newAdmin(cfg *config.Config, defaultTenant string, conn *redisconn.Conn, store *failures.Store, hist *history.Store, m *metrics.Metrics, client *asynq.Client, log zerolog.Logger) (*admin.Server, error) {
 	if defaultTenant == "" {
 		defaultTenant = cfg.TenantID
 	}
@@ -43,6 +44,7 @@ func newAdmin(cfg *config.Config, defaultTenant string, conn *redisconn.Conn, st
 		RedisConnOpt:  conn.Opt,
 		Redis:         conn.Client,
 		Failures:      store,
+		History:       hist,
 		Metrics:       m,
 		Enqueue:       func(ctx context.Context, p tasks.Push) (bool, error) { return tasks.Enqueue(ctx, client, p) },
 		DefaultTenant: defaultTenant,
@@ -53,9 +55,9 @@ func newAdmin(cfg *config.Config, defaultTenant string, conn *redisconn.Conn, st
 
 // newAdminHTTPServer is newHTTPServer with room for slow operator calls
 // (a replay of thousands of jobs, a large listing).
-// Cross-origin writes are refused on the whole listener (issue 11).
+// (Cross-origin writes are refused by admin.Server itself, on every route.)
 func newAdminHTTPServer(h http.Handler, log zerolog.Logger) *http.Server {
-	s := newHTTPServer(admin.CrossOrigin(h, log), log)
+	s := newHTTPServer(h, log)
 	s.WriteTimeout = 2 * time.Minute
 	return s
 }

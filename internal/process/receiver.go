@@ -139,7 +139,8 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 	}
 	r.pushSrv = newPushServer(push, log)
 	r.pushSrv.ConnState = r.connState
-	if r.adminSrv, err = newAdmin(cfg, r.AdminDefaultTenant, r.conn, failures.New(r.conn.Client, failures.Options{}), r.Metrics, client, log); err != nil {
+	if r.adminSrv, err = newAdmin(cfg, r.AdminDefaultTenant, r.conn, failures.New(r.conn.Client, failures.Options{}),
+		newHistory(cfg, r.conn.Client, r.Metrics, log), r.Metrics, client, log); err != nil {
 		return err
 	}
 	// asynq's queue series describe the shared queues: the receivers

@@ -14,6 +14,7 @@ import (
 	"github.com/ksfsync/ksfsync/internal/admin"
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/failures"
+	"github.com/ksfsync/ksfsync/internal/history"
 	"github.com/ksfsync/ksfsync/internal/lane"
 	"github.com/ksfsync/ksfsync/internal/logging"
 	"github.com/ksfsync/ksfsync/internal/metrics"
@@ -83,6 +84,7 @@ type Worker struct {
 	stop     context.CancelFunc // ends the capture loop
 	captured chan struct{}      // closed when the capture loop has ended
 	sched    *schedule.Process  // issue 14: scheduled runs
+	history  *history.Async     // the run history's writer (issue 12)
 }
 
 // NewWorker returns a worker for cfg with an empty Mux; Open starts it.
@@ -152,6 +154,13 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	if w.sched, err = startSchedules(cfg, w.conn, client, h, w.Metrics, log); err != nil {
 		return err
 	}
+	// Run history (issue 12): every sync job's end is recorded, in the
+	// background; Close writes what is left.
+	hist := newHistory(cfg, w.conn.Client, w.Metrics, log)
+	if h.Recorder == nil {
+		w.history = history.NewAsync(hist, 0)
+		h.Recorder = w.history
+	}
 	h.Register(w.Mux)
 	w.Mux.Use(store.Middleware(log), markLane)
 	checkEvery := w.TaskCheckInterval
@@ -187,7 +196,7 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	if w.adminLn, err = net.Listen("tcp", adminAddr); err != nil {
 		return fmt.Errorf("admin listener (KSF_ADMIN_ADDR=%s): %w", adminAddr, err)
 	}
-	if w.adminSrv, err = newAdmin(cfg, w.AdminDefaultTenant, w.conn, store, w.Metrics, client, log); err != nil {
+	if w.adminSrv, err = newAdmin(cfg, w.AdminDefaultTenant, w.conn, store, hist, w.Metrics, client, log); err != nil {
 		return err
 	}
 	w.admin = newAdminHTTPServer(w.adminSrv, log)
@@ -261,6 +270,10 @@ func (w *Worker) Close(ctx context.Context) error {
 	if w.server != nil {
 		w.server.Shutdown()
 		w.server = nil
+	}
+	if w.history != nil { // after the jobs: their runs are all recorded
+		w.history.Close()
+		w.history = nil
 	}
 	if w.admin != nil {
 		errs = append(errs, w.admin.Shutdown(ctx))

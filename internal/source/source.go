@@ -34,7 +34,7 @@ func period(s tasks.Sync) (reconcile.Period, error) {
 
 func goodsBuilt(r reconcile.Result) tasks.Built {
 	st := r.Statement
-	return tasks.Built{Statement: &st, Difference: r.HasDifference, Lines: goodsLines(&st)}
+	return tasks.Built{Statement: &st, Difference: r.HasDifference, DifferenceAmount: r.Difference, Lines: goodsLines(&st)}
 }
 
 func expenseBuilt(r reconcile.ExpenseResult) tasks.Built {
@@ -79,3 +79,15 @@ func optionsFor(def reconcile.Options, byTenant map[string]reconcile.Options, te
 	}
 	return def
 }
+
+// SourceName implements tasks.SourceNamer (the run history's source).
+func (b *OMSGoods) SourceName() string { return "oms" }
+
+// SourceName implements tasks.SourceNamer.
+func (b *JDYGoods) SourceName() string { return "jdy" }
+
+// SourceName implements tasks.SourceNamer.
+func (b *OMSExpense) SourceName() string { return "oms" }
+
+// SourceName implements tasks.SourceNamer.
+func (b *WDTExpense) SourceName() string { return "wdt" }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
+	"github.com/shopspring/decimal"
 
 	"github.com/ksfsync/ksfsync/internal/retry"
 	"github.com/ksfsync/ksfsync/internal/statement"
@@ -31,7 +32,10 @@ type Built struct {
 	Statement  *statement.Statement
 	Expense    *statement.Expense
 	Difference bool // the ledger and the bills disagree (goods statements)
-	Lines      int  // trade + detail rows, for logs
+	// DifferenceAmount is (zqmye − begin_balance) − (zjkje − (zchje − zthje)),
+	// rounded to cents, also when within tolerance (goods statements).
+	DifferenceAmount decimal.Decimal
+	Lines            int // trade + detail rows, for logs
 }
 
 // Builder fetches one customer's source records for a period and builds the
@@ -114,6 +118,8 @@ type Handlers struct {
 	// out to QueueInteractive (SyncQueue); 0 = every sync task on QueueSync.
 	// The worker sets KSF_INTERACTIVE_MAX_CUSTOMERS.
 	InteractiveMax int
+	// Recorder keeps how each sync job ended (the run history); nil = none.
+	Recorder Recorder
 
 	attempt func(ctx context.Context) (retried int, final bool) // tests
 }
@@ -255,6 +261,7 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 		Str("msg_id", s.MsgID).Str("customer", s.CustomerCode).Str("period", s.StartDate+".."+s.EndDate).Logger()
 
 	b, err := h.build(ctx, s)
+	built := err == nil
 	if err == nil {
 		// Asked right before the save: the smallest window for a customer
 		// to confirm in between.
@@ -263,21 +270,31 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 	if err == nil {
 		err = h.save(ctx, s, b)
 	}
+	run := Run{Sync: s, TaskID: taskID(ctx), Err: err}
+	if built {
+		run.Built = &b
+	}
 	if err == nil {
 		if b.Difference {
 			h.observe(func(o Observer) { o.ReconcileDifference(t.Type()) })
 		}
 		h.finished(ctx, s, true)
+		h.record(ctx, Run{Sync: s, TaskID: taskID(ctx), Outcome: RunSaved, Built: &b, Took: time.Since(start)})
 		h.done(t.Type(), OutcomeOK, start, log.Info().Int("lines", b.Lines).Bool("difference", b.Difference))
 		return nil
 	}
 	if ctx.Err() != nil { // shutdown or timeout: asynq hands the task back
+		run.Outcome, run.Reason, run.Took = RunRetrying, Reason(err), time.Since(start)
+		h.record(ctx, run)
 		h.done(t.Type(), OutcomeRetry, start, log.Warn().Err(err))
 		return err
 	}
 	permanent := retry.IsPermanent(err)
 	retried, final := h.attemptOf(ctx)
+	run.Retried = retried
 	if !permanent && !final {
+		run.Outcome, run.Reason, run.Took = RunRetrying, Reason(err), time.Since(start)
+		h.record(ctx, run)
 		h.done(t.Type(), OutcomeRetry, start, log.Warn().Err(err).Int("retried", retried))
 		return err
 	}
@@ -288,14 +305,21 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 	if rerr := h.report(ctx, Report{Sync: s, Reason: reason, SyncTaskID: taskID(ctx)}); rerr != nil {
 		// Neither reported nor queued for reporting: retry the whole job
 		// rather than lose the failure.
+		run.Outcome, run.Reason, run.Took = RunRetrying, reason, time.Since(start)
+		h.record(ctx, run)
 		h.done(t.Type(), OutcomeRetry, start, log.Error().Err(rerr).AnErr("cause", err))
 		return fmt.Errorf("%w (and reporting it failed: %v)", err, rerr)
 	}
 	h.finished(ctx, s, false)
+	run.Reason, run.Took = reason, time.Since(start)
 	if errors.Is(err, ErrConfirmed) {
+		run.Outcome = RunConfirmed
+		h.record(ctx, run) // before done: whoever sees the job end finds it in the history
 		h.done(t.Type(), OutcomeConfirmed, start, log.Warn().Err(err).Str("reason", reason))
 		return toAsynq(err)
 	}
+	run.Outcome = RunFailed
+	h.record(ctx, run)
 	h.done(t.Type(), OutcomeFailed, start, log.Error().Err(err).Str("reason", reason).Bool("permanent", permanent))
 	return toAsynq(err)
 }

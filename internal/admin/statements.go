@@ -1,0 +1,220 @@
+package admin
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/ksfsync/ksfsync/internal/history"
+	"github.com/ksfsync/ksfsync/internal/statement"
+	"github.com/ksfsync/ksfsync/internal/tasks"
+	"github.com/ksfsync/ksfsync/internal/tz"
+)
+
+// maxExportRows bounds a CSV export of the list.
+const maxExportRows = 100_000
+
+// statementFilter reads the list filters from the query string.
+func statementFilter(q url.Values) (history.Filter, error) {
+	f := history.Filter{Tenant: q.Get("tenant"), Kind: q.Get("kind"), Month: q.Get("month"), Period: q.Get("period"),
+		Customer: q.Get("customer"), Outcome: q.Get("outcome")}
+	switch d := q.Get("difference"); d {
+	case "", "0", "false":
+	case "1", "true":
+		f.DifferenceOnly = true
+	default:
+		return f, errorf(http.StatusBadRequest, "difference=%q: use 1 (with a difference only) or leave it out", d)
+	}
+	for k := range q {
+		switch k {
+		case "tenant", "kind", "month", "period", "customer", "outcome", "difference", "page", "per_page":
+		default:
+			return f, errorf(http.StatusBadRequest, "unknown parameter %q: filters are tenant, kind, month, period, customer, outcome, difference, page, per_page", k)
+		}
+	}
+	return f, f.Validate()
+}
+
+func intParam(q url.Values, name string, def, max int) (int, error) {
+	v := q.Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 || n > max {
+		return 0, errorf(http.StatusBadRequest, "%s=%q: a whole number from 1 to %d", name, v, max)
+	}
+	return n, nil
+}
+
+// GET /admin/api/statements
+func (s *Server) listStatements(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f, err := statementFilter(q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	page, err := intParam(q, "page", 1, 1<<20)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	size, err := intParam(q, "per_page", history.DefaultPageSize, history.MaxPageSize)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p, err := s.cfg.History.List(r.Context(), f, page, size)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+// GET /admin/api/statements/export.csv
+func (s *Server) exportStatements(w http.ResponseWriter, r *http.Request) {
+	f, err := statementFilter(r.URL.Query())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	p, err := s.cfg.History.Export(r.Context(), f, maxExportRows)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeCSVHeaders(w, "statements.csv")
+	_ = history.WriteListCSV(w, p.Items)
+}
+
+// GET /admin/api/statements/summary
+func (s *Server) statementSummary(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	f, err := statementFilter(q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if f.Month == "" {
+		if f.Month, err = s.cfg.History.LatestMonth(r.Context(), f); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		if f.Month == "" {
+			f.Month = s.cfg.Now().In(tz.Shanghai).Format("2006-01")
+		}
+	}
+	sum, err := s.cfg.History.Summarize(r.Context(), f)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, sum)
+}
+
+// oneStatement is the answer of GET /admin/api/statements/one.
+type oneStatement struct {
+	Record    history.Record       `json:"record"`
+	Runs      []history.Record     `json:"runs"`
+	Statement *statement.Statement `json:"statement,omitempty"`
+	Expense   *statement.Expense   `json:"expense,omitempty"`
+}
+
+// loadOne reads one statement's record, runs and kept body.
+func (s *Server) loadOne(r *http.Request) (oneStatement, error) {
+	q := r.URL.Query()
+	key, customer, err := oneKey(q, s.cfg.DefaultTenant)
+	if err != nil {
+		return oneStatement{}, err
+	}
+	rec, err := s.cfg.History.Get(r.Context(), key, customer)
+	if err != nil {
+		return oneStatement{}, err
+	}
+	out := oneStatement{Record: rec}
+	if out.Runs, err = s.cfg.History.Runs(r.Context(), key, customer); err != nil {
+		return out, err
+	}
+	if key.DataType == tasks.DataTypeExpense {
+		var e statement.Expense
+		err = s.cfg.History.Body(r.Context(), key, customer, &e)
+		if err == nil {
+			out.Expense = &e
+		}
+	} else {
+		var st statement.Statement
+		err = s.cfg.History.Body(r.Context(), key, customer, &st)
+		if err == nil {
+			out.Statement = &st
+		}
+	}
+	if err != nil && !errors.Is(err, history.ErrNotFound) {
+		return out, err
+	}
+	return out, nil
+}
+
+// oneKey reads tenant, kind, customer and period of one statement.
+func oneKey(q url.Values, defTenant string) (history.PeriodKey, string, error) {
+	f := history.Filter{Kind: q.Get("kind"), Period: q.Get("period")}
+	if f.Kind == "" {
+		f.Kind = tasks.DataTypeStatement
+	}
+	if err := f.Validate(); err != nil {
+		return history.PeriodKey{}, "", err
+	}
+	tenant, customer := q.Get("tenant"), q.Get("customer")
+	if tenant == "" {
+		tenant = defTenant
+	}
+	if tenant == "" || customer == "" || f.Period == "" {
+		return history.PeriodKey{}, "", errorf(http.StatusBadRequest,
+			"give tenant, customer and period (yyyy-MM-dd..yyyy-MM-dd); kind defaults to ksf_statement")
+	}
+	start, end, _ := strings.Cut(f.Period, "..")
+	return history.PeriodKey{Tenant: tenant, DataType: f.Kind, StartDate: start, EndDate: end}, customer, nil
+}
+
+// GET /admin/api/statements/one
+func (s *Server) getStatement(w http.ResponseWriter, r *http.Request) {
+	one, err := s.loadOne(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if one.Runs == nil {
+		one.Runs = []history.Record{}
+	}
+	writeJSON(w, http.StatusOK, one)
+}
+
+// GET /admin/api/statements/one.csv
+func (s *Server) exportStatement(w http.ResponseWriter, r *http.Request) {
+	one, err := s.loadOne(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeCSVHeaders(w, "statement-"+safeName(one.Record.Customer)+"-"+one.Record.StartDate+".csv")
+	_ = history.WriteStatementCSV(w, &one.Record, one.Statement, one.Expense)
+}
+
+func writeCSVHeaders(w http.ResponseWriter, name string) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+}
+
+// safeName keeps a file name to letters, digits, '-' and '_'.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}
