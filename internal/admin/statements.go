@@ -87,7 +87,7 @@ func (s *Server) exportStatements(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeCSVHeaders(w, "statements.csv")
+	history.SetCSVHeaders(w, "statements.csv")
 	_ = history.WriteListCSV(w, p.Items)
 }
 
@@ -199,22 +199,6 @@ func (s *Server) exportStatement(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeCSVHeaders(w, "statement-"+safeName(one.Record.Customer)+"-"+one.Record.StartDate+".csv")
+	history.SetCSVHeaders(w, "statement-"+history.FileNamePart(one.Record.Customer)+"-"+one.Record.StartDate+".csv")
 	_ = history.WriteStatementCSV(w, &one.Record, one.Statement, one.Expense)
-}
-
-func writeCSVHeaders(w http.ResponseWriter, name string) {
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-	w.Header().Set("Cache-Control", "no-store")
-}
-
-// safeName keeps a file name to letters, digits, '-' and '_'.
-func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
-			return r
-		}
-		return '_'
-	}, s)
 }

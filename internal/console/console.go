@@ -281,7 +281,7 @@ func (c *Console) exportList(w http.ResponseWriter, r *http.Request) {
 	if f.Month != "" {
 		name += "-" + f.Month
 	}
-	csvHeaders(w, name+".csv")
+	history.SetCSVHeaders(w, name+".csv")
 	_ = history.WriteListCSV(w, p.Items)
 }
 
@@ -297,22 +297,8 @@ func (c *Console) exportOne(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	csvHeaders(w, "statement-"+safeName(customer)+"-"+key.StartDate+".csv")
+	history.SetCSVHeaders(w, "statement-"+history.FileNamePart(customer)+"-"+key.StartDate+".csv")
 	_ = history.WriteStatementCSV(w, &l.rec, l.st, l.ex)
-}
-
-func csvHeaders(w http.ResponseWriter, name string) {
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
-}
-
-func safeName(s string) string {
-	return strings.Map(func(r rune) rune {
-		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
-			return r
-		}
-		return '_'
-	}, s)
 }
 
 // POST /console/replay (form: task_id, back)

@@ -3,12 +3,33 @@ package history
 import (
 	"encoding/csv"
 	"io"
+	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/ksfsync/ksfsync/internal/statement"
 	"github.com/ksfsync/ksfsync/internal/tz"
 )
+
+// SetCSVHeaders marks an HTTP answer as a CSV download named name; not
+// cached (it holds a tenant's figures).
+func SetCSVHeaders(w http.ResponseWriter, name string) {
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+}
+
+// FileNamePart keeps s, a part of a download's file name (a customer
+// code), to letters, digits, '-' and '_'.
+func FileNamePart(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
+			return r
+		}
+		return '_'
+	}, s)
+}
 
 // BOM starts every CSV export, so Excel reads it as UTF-8 (Chinese intact).
 const BOM = "\ufeff"
