@@ -90,8 +90,12 @@ func TestRunMem(t *testing.T) {
 	if res.Trades != 43 || res.Details != 120 || res.Options.Lines() != 163 {
 		t.Errorf("rows %d + %d", res.Trades, res.Details)
 	}
-	if _, err := os.Stat("/proc/self/status"); err == nil && (res.Peak <= 0 || res.Peak < res.PeakBefore) {
-		t.Errorf("peak RSS %d (before %d)", res.Peak, res.PeakBefore)
+	// VmHWM is not monotonic: Linux reports max(the recorded high-water
+	// mark, the current RSS) and records the mark lazily, so after Go hands
+	// memory back it can read lower than before the job. Only its presence
+	// is checked; getrusage's ru_maxrss never decreases.
+	if _, err := os.Stat("/proc/self/status"); err == nil && (res.Peak <= 0 || res.PeakBefore <= 0 || res.MaxRSS <= 0) {
+		t.Errorf("peak RSS %d (before %d), max RSS %d", res.Peak, res.PeakBefore, res.MaxRSS)
 	}
 	if !strings.Contains(res.String(), "163 lines") {
 		t.Errorf("report: %s", res)
