@@ -84,7 +84,9 @@ func (r *Runs) queued(ctx context.Context, sch Schedule, runID string) error {
 	if r == nil {
 		return nil
 	}
-	_, err := r.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	// Not a transaction: the keys live in different hash slots on a Redis
+	// Cluster (asynq's queue-UI keys among them); each write stands alone.
+	_, err := r.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.HSetNX(ctx, runKey(runID), "queued_at", r.now().Unix())
 		p.Set(ctx, lastKey(sch.Tenant, sch.Name), runID, RunRetention)
 		recordUIEvent(ctx, p, sch, runID, r.now())
