@@ -137,7 +137,7 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 	if r.WrapPush != nil {
 		push = r.WrapPush(h)
 	}
-	r.pushSrv = newPushServer(push, log)
+	r.pushSrv = newPushServer(push, cfg.PushBodyTimeout, log)
 	r.pushSrv.ConnState = r.connState
 	if r.adminSrv, err = newAdmin(cfg, r.AdminDefaultTenant, r.conn, failures.New(r.conn.Client, failures.Options{}),
 		newHistory(cfg, r.conn.Client, r.Metrics, log), r.Metrics, client, log); err != nil {
@@ -236,16 +236,20 @@ func Verifiers(cfg *config.Config) func(tenantID string) *digest.Verifier {
 	}
 }
 
-// newPushServer is the push listener's server. It sets no ReadTimeout or
-// WriteTimeout: their per-request deadlines cost about a tenth of the
-// throughput (measured, see the README), while the handler bounds its own
-// work (1 MiB body, < 1 s of Redis) and ReadHeaderTimeout stops clients that
-// never finish their headers. A client trickling a body holds one goroutine
-// and at most 1 MiB: the reverse proxy in front (TLS) should buffer bodies.
-func newPushServer(h http.Handler, log zerolog.Logger) *http.Server {
+// newPushServer is the push listener's server. ReadHeaderTimeout stops
+// clients that never finish their headers, ReadTimeout (KSF_PUSH_BODY_TIMEOUT)
+// those that trickle a body; the handler caps the bodies read at once
+// (KSF_PUSH_MAX_LARGE_BODIES) and bounds its own work (1 MiB body, < 1 s of
+// Redis). No WriteTimeout: a write deadline per request costs throughput and
+// an answer is a few hundred bytes.
+func newPushServer(h http.Handler, bodyTimeout time.Duration, log zerolog.Logger) *http.Server {
 	return &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: 5 * time.Second,
+		// The push body's deadline (KSF_PUSH_BODY_TIMEOUT), set by the
+		// server as it reads the headers; the push handler then sets none of
+		// its own (webhook.serverBoundsBody).
+		ReadTimeout: bodyTimeout,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          logging.Std(log),

@@ -162,11 +162,22 @@ func writeStatus(w http.ResponseWriter, status int, body string) {
 	_, _ = w.Write([]byte(body + "\n"))
 }
 
+// serverBoundsBody reports whether r's server already ends reading the
+// request within timeout (its ReadTimeout, counted from the request's first
+// byte): then the handler's own read deadline would only cost a timer
+// change per push (measured: about 5 % of the receiver's pushes/s).
+func serverBoundsBody(r *http.Request, timeout time.Duration) bool {
+	srv, _ := r.Context().Value(http.ServerContextKey).(*http.Server)
+	return srv != nil && srv.ReadTimeout > 0 && srv.ReadTimeout <= timeout
+}
+
 // push answers one push and logs one line about it.
 func (h *Handler) push(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	// Not supported (an httptest recorder) means no connection to guard.
-	_ = http.NewResponseController(w).SetReadDeadline(start.Add(h.o.BodyTimeout))
+	if !serverBoundsBody(r, h.o.BodyTimeout) {
+		// Not supported (an httptest recorder) means no connection to guard.
+		_ = http.NewResponseController(w).SetReadDeadline(start.Add(h.o.BodyTimeout))
+	}
 	req, customers, already, err := h.accept(r)
 	var a answer
 	switch {
