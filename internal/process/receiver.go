@@ -249,10 +249,10 @@ func newPushServer(h http.Handler, bodyTimeout time.Duration, log zerolog.Logger
 		// The push body's deadline (KSF_PUSH_BODY_TIMEOUT), set by the
 		// server as it reads the headers; the push handler then sets none of
 		// its own (webhook.serverBoundsBody).
-		ReadTimeout: bodyTimeout,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          logging.Std(log),
+		ReadTimeout:    bodyTimeout,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       logging.Std(log),
 	}
 }
 
