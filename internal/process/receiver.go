@@ -19,7 +19,6 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
-	"github.com/ksfsync/ksfsync/internal/admin"
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/digest"
 	"github.com/ksfsync/ksfsync/internal/failures"
@@ -54,13 +53,11 @@ type Receiver struct {
 	// RedisOptions bound the Redis calls; zero = redisconn's 500 ms defaults.
 	RedisOptions redisconn.Options
 
-	conn     *redisconn.Conn
-	pushSrv  *http.Server
-	admin    *http.Server
-	adminSrv *admin.Server
-	pushLn   net.Listener
-	adminLn  net.Listener
-	errc     chan error
+	conn    *redisconn.Conn
+	pushSrv *http.Server
+	pushLn  net.Listener
+	adminL  *adminListener
+	errc    chan error
 
 	// connState, when set (tests), follows the push listener's connections.
 	connState func(net.Conn, http.ConnState)
@@ -129,9 +126,8 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 	if r.pushLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
 		return fmt.Errorf("push listener (KSF_HTTP_ADDR=%s): %w", cfg.HTTPAddr, err)
 	}
-	adminAddr := cfg.AdminListen(config.DefaultReceiverAdminAddr)
-	if r.adminLn, err = net.Listen("tcp", adminAddr); err != nil {
-		return fmt.Errorf("admin listener (KSF_ADMIN_ADDR=%s): %w", adminAddr, err)
+	if r.adminL, err = listenAdmin(cfg, config.DefaultReceiverAdminAddr); err != nil {
+		return err
 	}
 	var push http.Handler = h
 	if r.WrapPush != nil {
@@ -139,28 +135,23 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 	}
 	r.pushSrv = newPushServer(push, cfg.PushBodyTimeout, log)
 	r.pushSrv.ConnState = r.connState
-	if r.adminSrv, err = newAdmin(cfg, r.AdminDefaultTenant, r.conn, failures.New(r.conn.Client, failures.Options{}),
-		newHistory(cfg, r.conn.Client, r.Metrics, log), r.Metrics, client, log); err != nil {
+	adm, err := newAdmin(cfg, r.AdminDefaultTenant, r.conn, failures.New(r.conn.Client, failures.Options{}),
+		newHistory(cfg, r.conn.Client, r.Metrics, log), r.Metrics, client, log)
+	if err != nil {
 		return err
 	}
+	r.adminL.srv = adm // closed with the listener from here on
 	// asynq's queue series describe the shared queues: the receivers
 	// export them, the workers do not (one scrape target is enough).
-	if err := r.Metrics.RegisterQueueMetrics(r.adminSrv.Inspector(), log); err != nil {
+	if err := r.Metrics.RegisterQueueMetrics(adm.Inspector(), log); err != nil {
 		return fmt.Errorf("queue metrics: %w", err)
 	}
-	r.admin = newAdminHTTPServer(r.adminSrv, log)
-	go r.serve(r.pushSrv, r.pushLn)
-	go r.serve(r.admin, r.adminLn)
+	go serveOn(r.pushSrv, r.pushLn, r.errc)
+	r.adminL.serve(adm, log, r.errc)
 
 	log.Info().Str("push_addr", r.PushAddr()).Str("admin_addr", r.AdminAddr()).Str("redis", r.conn.String()).
 		Interface("config", cfg.Summary()).Msg("receiver started")
 	return nil
-}
-
-func (r *Receiver) serve(s *http.Server, ln net.Listener) {
-	if err := s.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		r.errc <- fmt.Errorf("serve %s: %w", ln.Addr(), err)
-	}
 }
 
 // Err reports a listener that failed after Open; main exits on it.
@@ -170,29 +161,20 @@ func (r *Receiver) Err() <-chan error { return r.errc }
 func (r *Receiver) PushAddr() string { return addrOf(r.pushLn) }
 
 // AdminAddr is the admin listener's address.
-func (r *Receiver) AdminAddr() string { return addrOf(r.adminLn) }
+func (r *Receiver) AdminAddr() string { return r.adminL.addr() }
 
 // Close stops accepting connections, waits for in-flight requests to be
 // answered (until ctx ends), then closes Redis. Safe to call after a failed
 // Open.
 func (r *Receiver) Close(ctx context.Context) error {
 	var errs []error
-	for _, s := range []*http.Server{r.pushSrv, r.admin} {
-		if s != nil {
-			errs = append(errs, s.Shutdown(ctx))
-		}
+	if r.pushSrv != nil {
+		errs = append(errs, r.pushSrv.Shutdown(ctx))
+	} else if r.pushLn != nil { // Open failed before serving
+		_ = r.pushLn.Close()
 	}
-	if r.pushSrv == nil { // Open failed before serving: close what it listened on
-		for _, ln := range []net.Listener{r.pushLn, r.adminLn} {
-			if ln != nil {
-				_ = ln.Close()
-			}
-		}
-	}
-	if r.adminSrv != nil {
-		errs = append(errs, r.adminSrv.Close())
-		r.adminSrv = nil
-	}
+	errs = append(errs, r.adminL.close(ctx))
+	r.adminL = nil
 	if r.conn != nil {
 		errs = append(errs, r.conn.Close())
 		r.conn = nil

@@ -4,14 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"time"
 
 	"github.com/hibiken/asynq"
 	"github.com/rs/zerolog"
 
-	"github.com/ksfsync/ksfsync/internal/admin"
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/failures"
 	"github.com/ksfsync/ksfsync/internal/history"
@@ -77,9 +74,7 @@ type Worker struct {
 
 	conn     *redisconn.Conn
 	server   *asynq.Server
-	admin    *http.Server
-	adminSrv *admin.Server
-	adminLn  net.Listener
+	adminL   *adminListener
 	errc     chan error
 	stop     context.CancelFunc // ends the capture loop
 	captured chan struct{}      // closed when the capture loop has ended
@@ -192,23 +187,18 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 		w.server = nil
 		return fmt.Errorf("start asynq server: %w", err)
 	}
-	adminAddr := cfg.AdminListen(config.DefaultWorkerAdminAddr)
-	if w.adminLn, err = net.Listen("tcp", adminAddr); err != nil {
-		return fmt.Errorf("admin listener (KSF_ADMIN_ADDR=%s): %w", adminAddr, err)
-	}
-	if w.adminSrv, err = newAdmin(cfg, w.AdminDefaultTenant, w.conn, store, hist, w.Metrics, client, log); err != nil {
+	if w.adminL, err = listenAdmin(cfg, config.DefaultWorkerAdminAddr); err != nil {
 		return err
 	}
-	w.admin = newAdminHTTPServer(w.adminSrv, log)
-	go func() {
-		if err := w.admin.Serve(w.adminLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			w.errc <- fmt.Errorf("serve %s: %w", w.adminLn.Addr(), err)
-		}
-	}()
+	adm, err := newAdmin(cfg, w.AdminDefaultTenant, w.conn, store, hist, w.Metrics, client, log)
+	if err != nil {
+		return err
+	}
+	w.adminL.serve(adm, log, w.errc)
 	var loopCtx context.Context
 	loopCtx, w.stop = context.WithCancel(context.Background())
 	w.captured = make(chan struct{})
-	go w.captureLoop(loopCtx, store, w.adminSrv.Inspector())
+	go w.captureLoop(loopCtx, store, adm.Inspector())
 	log.Info().Str("admin_addr", w.AdminAddr()).Str("redis", w.conn.String()).Interface("queues", queues).
 		Int("concurrency", cfg.WorkerConcurrency).Interface("config", cfg.Summary()).Msg("worker started")
 	return nil
@@ -226,7 +216,7 @@ func markLane(next asynq.Handler) asynq.Handler {
 }
 
 // AdminAddr is the admin listener's address.
-func (w *Worker) AdminAddr() string { return addrOf(w.adminLn) }
+func (w *Worker) AdminAddr() string { return w.adminL.addr() }
 
 // Err reports a listener that failed after Open.
 func (w *Worker) Err() <-chan error { return w.errc }
@@ -275,15 +265,8 @@ func (w *Worker) Close(ctx context.Context) error {
 		w.history.Close()
 		w.history = nil
 	}
-	if w.admin != nil {
-		errs = append(errs, w.admin.Shutdown(ctx))
-	} else if w.adminLn != nil {
-		_ = w.adminLn.Close()
-	}
-	if w.adminSrv != nil {
-		errs = append(errs, w.adminSrv.Close())
-		w.adminSrv = nil
-	}
+	errs = append(errs, w.adminL.close(ctx))
+	w.adminL = nil
 	if w.conn != nil {
 		errs = append(errs, w.conn.Close())
 		w.conn = nil
