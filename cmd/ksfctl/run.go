@@ -177,7 +177,7 @@ type filterFlags struct {
 
 func (f *filterFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.kind, "kind", "", "task kind: push, statement, expense, report")
-	fs.StringVar(&f.queue, "queue", "", "queue: push, sync, report")
+	fs.StringVar(&f.queue, "queue", "", "queue: push, interactive, sync, report")
 	fs.StringVar(&f.tenant, "tenant", "", "tenant id")
 	fs.StringVar(&f.customer, "customer", "", "customer code")
 	fs.StringVar(&f.start, "start", "", "period start yyyy-MM-dd")

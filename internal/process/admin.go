@@ -21,7 +21,7 @@ import (
 )
 
 // checkAdminToken refuses a short KSF_ADMIN_TOKEN off loopback and warns
-// about one on loopback (issue 11); Open calls it before starting anything.
+// about one on loopback; Open calls it before starting anything.
 func checkAdminToken(cfg *config.Config, addr string, log zerolog.Logger) error {
 	warning, err := cfg.CheckAdminToken(addr)
 	if warning != "" {
@@ -51,7 +51,7 @@ func newAdmin(cfg *config.Config, defaultTenant string, conn *redisconn.Conn, st
 		Metrics:       m,
 		Enqueue:       func(ctx context.Context, p tasks.Push) (bool, error) { return tasks.Enqueue(ctx, client, p) },
 		DefaultTenant: defaultTenant,
-		Schedules:     adminSchedules(cfg, conn, client), // issue 14
+		Schedules:     adminSchedules(cfg, conn, client),
 		Logger:        log,
 	})
 }

@@ -10,7 +10,7 @@ import (
 )
 
 // newHistory is the statements' run history on the process's Redis, bounded
-// by the KSF_HISTORY_* settings (issue 12; wiring for internal/process).
+// by the KSF_HISTORY_* settings.
 func newHistory(cfg *config.Config, rdb redis.UniversalClient, m *metrics.Metrics, log zerolog.Logger) *history.Store {
 	return history.New(rdb, history.Options{Runs: cfg.History.Runs, BodyMaxBytes: cfg.History.BodyMaxBytes,
 		Retention: cfg.History.Retention, MaxPeriods: cfg.History.MaxPeriods, Observer: m,

@@ -95,7 +95,7 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 	err = r.conn.CheckConfig(pingCtx)
 	cancel()
 	switch {
-	case redisconn.Misconfigured(err): // permanent: refuse to start (issue 11)
+	case redisconn.Misconfigured(err): // permanent: refuse to start
 		return err
 	case err != nil:
 		log.Warn().Err(err).Str("redis", r.conn.String()).Msg("redis does not answer yet: pushes get 503 until it does")
@@ -114,9 +114,9 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 		Ready:    r.conn.Ping,
 		Logger:   log,
 		Observer: r.Observer,
-		// Slow senders (issue 11): a body deadline and a cap on large bodies.
+		// Slow senders: a body deadline and a cap on large bodies.
 		BodyTimeout: cfg.PushBodyTimeout,
-		// Replayed pushes (issue 11): one Redis command per push.
+		// Replayed pushes: one Redis command per push.
 		Replay:         replay.New(r.conn.Client, tasks.PushRetention),
 		MaxLargeBodies: cfg.PushMaxLargeBodies,
 	})

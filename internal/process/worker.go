@@ -78,8 +78,8 @@ type Worker struct {
 	errc     chan error
 	stop     context.CancelFunc // ends the capture loop
 	captured chan struct{}      // closed when the capture loop has ended
-	sched    *schedule.Process  // issue 14: scheduled runs
-	history  *history.Async     // the run history's writer (issue 12)
+	sched    *schedule.Process  // scheduled runs (KSF_SCHEDULER)
+	history  *history.Async     // the run history's writer
 }
 
 // NewWorker returns a worker for cfg with an empty Mux; Open starts it.
@@ -112,7 +112,7 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	err = w.conn.CheckConfig(pingCtx)
 	cancel()
 	switch {
-	case redisconn.Misconfigured(err): // permanent: refuse to start (issue 11)
+	case redisconn.Misconfigured(err): // permanent: refuse to start
 		return err
 	case err != nil:
 		log.Warn().Err(err).Str("redis", w.conn.String()).Msg("redis does not answer yet: jobs wait until it does")
@@ -145,11 +145,11 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	if h.InteractiveMax == 0 {
 		h.InteractiveMax = cfg.InteractiveMaxCustomers
 	}
-	// Issue 14: coalescing, run tracking and the scheduler (schedules.go).
+	// Coalescing, run tracking and the scheduler (schedules.go).
 	if w.sched, err = startSchedules(cfg, w.conn, client, h, w.Metrics, log); err != nil {
 		return err
 	}
-	// Run history (issue 12): every sync job's end is recorded, in the
+	// Run history: every sync job's end is recorded, in the
 	// background; Close writes what is left.
 	hist := newHistory(cfg, w.conn.Client, w.Metrics, log)
 	if h.Recorder == nil {
@@ -251,7 +251,7 @@ func (w *Worker) captureLoop(ctx context.Context, store *failures.Store, in *asy
 // then closes the admin listener and Redis. Safe after a failed Open.
 func (w *Worker) Close(ctx context.Context) error {
 	var errs []error
-	w.sched.Close() // issue 14: no new scheduled run once closing
+	w.sched.Close() // no new scheduled run once closing
 	if w.stop != nil {
 		w.stop()
 		<-w.captured

@@ -29,7 +29,7 @@ type Set struct {
 	Statements tasks.Builder // KSF_STATEMENT_SOURCE
 	Expenses   tasks.Builder // KSF_EXPENSE_SOURCE
 
-	// Issue 10: the check before a save (KSF_CONFIRMED_POLICY; mapping.go).
+	// The check before a save (KSF_CONFIRMED_POLICY; mapping.go).
 	confirmed map[string]tasks.ConfirmedPolicy
 }
 
@@ -37,7 +37,7 @@ type Set struct {
 func (s *Set) Handlers(enq tasks.Enqueuer, jobs tasks.Observer, log zerolog.Logger) *tasks.Handlers {
 	return &tasks.Handlers{Waiqin: s.Waiqin, Statements: s.Statements, Expenses: s.Expenses,
 		Enqueuer: enq, Observer: jobs, Logger: log,
-		Held: held{s.Waiqin}, Confirmed: s.confirmed} // issue 10
+		Held: held{s.Waiqin}, Confirmed: s.confirmed}
 }
 
 // New builds the clients cfg configures: a 勤策 client per tenant, the
@@ -64,7 +64,7 @@ func NewShared(cfg *config.Config, calls upstream.Observer, limits *ratelimit.Li
 	if err != nil {
 		return nil, err
 	}
-	opts, tenantOpts, err := mappingOptions(cfg) // issue 10: KSF_OMS_*_TYPES, …
+	opts, tenantOpts, err := mappingOptions(cfg) // KSF_OMS_*_TYPES, …
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +182,7 @@ func customerMaps(cfg *config.Config) (source.CustomerMaps, error) {
 			return nil, err
 		}
 	}
-	for id, m := range maps { // issue 10: KSF_CUSTOMER_MAP_UNLISTED
+	for id, m := range maps { // KSF_CUSTOMER_MAP_UNLISTED
 		if maps[id], err = withUnlisted(cfg, id, m); err != nil {
 			return nil, err
 		}
