@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +38,10 @@ type Options struct {
 type Result struct {
 	Sent, OK int
 	Statuses map[int]int // HTTP status → count; 0 = transport error
+	// Answers counts the return_msg of the 200 answers: "success" is a push
+	// queued; anything else ("already queued") means the run did not
+	// measure what it says.
+	Answers  map[string]int
 	Elapsed  time.Duration
 	P50, P90 time.Duration
 	P99, Max time.Duration
@@ -56,6 +61,14 @@ func (r Result) String() string {
 	for _, c := range codes {
 		st = append(st, fmt.Sprintf("%d×%d", c, r.Statuses[c]))
 	}
+	msgs := make([]string, 0, len(r.Answers))
+	for m := range r.Answers {
+		msgs = append(msgs, m)
+	}
+	sort.Strings(msgs)
+	for _, m := range msgs {
+		st = append(st, fmt.Sprintf("%q×%d", m, r.Answers[m]))
+	}
 	s := fmt.Sprintf("pushes %d ok %d [%s] in %.2fs: %.0f pushes/s  p50 %s  p90 %s  p99 %s  max %s",
 		r.Sent, r.OK, strings.Join(st, " "), r.Elapsed.Seconds(), r.Rate(), ms(r.P50), ms(r.P90), ms(r.P99), ms(r.Max))
 	if r.FirstErr != nil {
@@ -68,18 +81,22 @@ func ms(d time.Duration) string {
 	return strconv.FormatFloat(float64(d.Microseconds())/1000, 'f', 2, 64) + "ms"
 }
 
-// Bodies signs n form-encoded pushes with msgIds unique to this run.
+// Bodies signs n form-encoded pushes with msgIds unique to this run. Each
+// asks for its own customers, so no two share a (timestamp, digest): pushes
+// signed in the same millisecond with the same data would be answered
+// "already queued" by the receiver's replay check, and a run of them would
+// measure that answer instead of a push being queued.
 func Bodies(o Options) []string {
 	run := make([]byte, 4)
 	_, _ = rand.Read(run)
 	prefix := "load-" + hex.EncodeToString(run) + "-"
 	codes := make([]string, o.Customers)
-	for i := range codes {
-		codes[i] = "C" + strconv.Itoa(1000+i)
-	}
-	data := `{"customer_code":"` + strings.Join(codes, ",") + `","start_date":"2026-10-01","end_date":"2026-10-31"}`
 	bodies := make([]string, o.N)
 	for i := range bodies {
+		for j := range codes {
+			codes[j] = "C" + strconv.Itoa(i*o.Customers+j)
+		}
+		data := `{"customer_code":"` + strings.Join(codes, ",") + `","start_date":"2026-10-01","end_date":"2026-10-31"}`
 		ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
 		bodies[i] = url.Values{
 			"msgId": {prefix + strconv.Itoa(i)}, "dataId": {strconv.Itoa(i)}, "dataVersion": {"001"}, "dataFormat": {"json"},
@@ -110,7 +127,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	var (
 		next     atomic.Int64
 		mu       sync.Mutex
-		res      = Result{Statuses: map[int]int{}}
+		res      = Result{Statuses: map[int]int{}, Answers: map[string]int{}}
 		lats     = make([][]time.Duration, o.Concurrency)
 		firstErr error
 		wg       sync.WaitGroup
@@ -120,7 +137,7 @@ func Run(ctx context.Context, o Options) (Result, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			statuses := map[int]int{}
+			statuses, answers := map[int]int{}, map[string]int{}
 			mine := make([]time.Duration, 0, o.N/o.Concurrency+1)
 			for ctx.Err() == nil {
 				i := next.Add(1) - 1
@@ -128,9 +145,12 @@ func Run(ctx context.Context, o Options) (Result, error) {
 					break
 				}
 				t0 := time.Now()
-				status, err := post(ctx, client, o.URL, bodies[i])
+				status, msg, err := post(ctx, client, o.URL, bodies[i])
 				mine = append(mine, time.Since(t0))
 				statuses[status]++
+				if status == http.StatusOK {
+					answers[msg]++
+				}
 				if err != nil {
 					mu.Lock()
 					if firstErr == nil {
@@ -143,6 +163,9 @@ func Run(ctx context.Context, o Options) (Result, error) {
 			mu.Lock()
 			for s, c := range statuses {
 				res.Statuses[s] += c
+			}
+			for m, c := range answers {
+				res.Answers[m] += c
 			}
 			mu.Unlock()
 		}()
@@ -162,20 +185,27 @@ func Run(ctx context.Context, o Options) (Result, error) {
 	return res, nil
 }
 
-func post(ctx context.Context, c *http.Client, u, body string) (int, error) {
+// post sends one push: its status and, for a 200, the answer's return_msg.
+func post(ctx context.Context, c *http.Client, u, body string) (int, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, strings.NewReader(body))
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	resp, err := c.Do(req)
 	if err != nil {
-		return 0, err
+		return 0, "", err
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body) // drain: the connection is reused
 	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, errors.New(resp.Status + ": " + strings.TrimSpace(string(b)))
+		return resp.StatusCode, "", errors.New(resp.Status + ": " + strings.TrimSpace(string(b)))
 	}
-	return resp.StatusCode, nil
+	var a struct {
+		Msg string `json:"return_msg"`
+	}
+	if err := json.Unmarshal(b, &a); err != nil {
+		return resp.StatusCode, "", fmt.Errorf("answer %q: %w", b, err)
+	}
+	return resp.StatusCode, a.Msg, nil
 }

@@ -88,6 +88,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if res.OK != res.Sent {
 		return 1
 	}
+	if q := res.Answers["success"]; q != res.OK {
+		fmt.Fprintf(stderr, "pushload: %d of %d pushes were answered 200 but not queued: the run did not measure queueing\n", res.OK-q, res.OK)
+		return 1
+	}
 	return 0
 }
 
