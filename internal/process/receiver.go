@@ -116,7 +116,7 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 		Observer: r.Observer,
 		// Slow senders: a body deadline and a cap on large bodies.
 		BodyTimeout: cfg.PushBodyTimeout,
-		// Replayed pushes: one Redis command per push.
+		// Queues pushes, recognising replayed ones in the same script.
 		Replay:         replay.New(r.conn.Client, tasks.PushRetention),
 		MaxLargeBodies: cfg.PushMaxLargeBodies,
 	})

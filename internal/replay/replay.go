@@ -1,6 +1,6 @@
-// Package replay remembers the pushes the receiver accepted, by tenant,
-// timestamp and digest, so a captured push re-sent under another msgId (or
-// another dataType) is recognised instead of starting a new fan-out.
+// Package replay remembers the pushes the receiver accepted, by timestamp
+// and digest, so a captured push re-sent under another msgId (or another
+// dataType or tenantId) is recognised instead of starting a new fan-out.
 //
 // 勤策's digest, md5(data|pushsecret|timestamp), covers data and timestamp
 // only: msgId, dataType, tenantId and every other field can be changed by
@@ -11,6 +11,9 @@
 // with one secret shared by every tenant (KSF_PUSH_SECRET without tenant
 // blocks) a push re-sent under another tenantId would verify too; two
 // tenants with different secrets cannot produce the same digest.
+//
+// The record is written by the same Redis script that queues the push
+// (Guard.Enqueue), so the check costs no round trip of its own.
 package replay
 
 import (
@@ -18,52 +21,83 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/ksfsync/ksfsync/internal/asynqwire"
+	"github.com/ksfsync/ksfsync/internal/tasks"
 )
 
-// KeyPrefix starts every key a Guard writes: ksf:replay:{timestamp}:{digest},
-// holding "{tenant}:{msgId}" of the first push.
-const KeyPrefix = "ksf:replay:"
+// KeyPrefix starts every key a Guard writes:
+// ksf:replay:{push}:{timestamp}:{digest}, holding "{tenant}:{msgId}" of the
+// first push. {push} is the push queue's hash tag: on a Redis Cluster the
+// record lies in the queue's slot, so one script writes both.
+const KeyPrefix = "ksf:replay:{" + tasks.QueuePush + "}:"
 
-// Guard remembers accepted pushes in Redis. It is safe for concurrent use.
+// Guard queues pushes and remembers them in Redis. It is safe for
+// concurrent use.
 type Guard struct {
-	rdb redis.UniversalClient
-	ttl int64 // seconds
+	rdb       redis.UniversalClient
+	ttl       int64 // seconds
+	now       func() time.Time
+	published atomic.Bool // the push queue is in asynq:queues
 }
 
 // New returns a Guard remembering each push for ttl (≥ 1 s).
 func New(rdb redis.UniversalClient, ttl time.Duration) *Guard {
-	return &Guard{rdb: rdb, ttl: max(1, int64(ttl/time.Second))}
+	return &Guard{rdb: rdb, ttl: max(1, int64(ttl/time.Second)), now: time.Now}
 }
 
-// remember is one round trip and one command (EVALSHA): the msgId that first
-// used the key, or nil after storing msgId as that first one.
-var remember = redis.NewScript(`
-local first = redis.call("GET", KEYS[1])
-if first then return first end
-redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[2])
-return false
-`)
+// enqueue is one round trip (EVALSHA): the replay check, then asynq's own
+// enqueue of the task. KEYS: the task hash, the push queue's pending list,
+// the replay record. ARGV: the task message, its id, now (Unix ns) — what
+// asynq's script takes — then "{tenant}:{msgId}" and the record's TTL. It
+// returns 1 (queued), 0 (the task id exists: already queued) or the
+// "{tenant}:{msgId}" that first used the record.
+var enqueue = redis.NewScript(`
+local first = redis.call("GET", KEYS[3])
+if first and first ~= ARGV[4] then return first end
+redis.call("SET", KEYS[3], ARGV[4], "EX", ARGV[5])
+` + asynqwire.EnqueueScript)
 
-// Claim records that tenant's msgID is the push signed (timestamp, digest),
-// unless another push was first: then it returns that one as
-// "{tenant}:{msgId}". A retry of the same push (same tenant and msgId) is
-// not a replay and returns "".
-func (g *Guard) Claim(ctx context.Context, tenant, timestamp, digest, msgID string) (first string, err error) {
-	id := tenant + ":" + msgID // tenant ids hold no ':'
-	v, err := remember.Run(ctx, g.rdb, []string{Key(timestamp, digest)}, id, g.ttl).Text()
-	switch {
-	case errors.Is(err, redis.Nil):
-		return "", nil
-	case err != nil:
-		return "", fmt.Errorf("replay check: %w", err)
-	case v == id:
-		return "", nil
+// Enqueue queues p exactly as tasks.Enqueue would (the same task, byte for
+// byte) and records that tenant's p.MsgID is the push signed (p.Timestamp,
+// digest), unless another push was first: then nothing is queued and first
+// is that push, "{tenant}:{msgId}". alreadyQueued is true when p's task
+// exists already (勤策's retry of it); a retry is never a replay. An error
+// means it could not tell; as with tasks.Enqueue, the push may have been
+// stored when the error is a timeout.
+func (g *Guard) Enqueue(ctx context.Context, p tasks.Push, digest string) (alreadyQueued bool, first string, err error) {
+	msg, err := tasks.PushMessage(p)
+	if err != nil {
+		return false, "", err
 	}
-	return v, nil
+	if !g.published.Load() {
+		// asynq's Client does this once per queue too: servers and the
+		// Inspector find queues in this set.
+		if err := g.rdb.SAdd(ctx, asynqwire.AllQueues, msg.Queue).Err(); err != nil {
+			return false, "", fmt.Errorf("enqueue %s: %w", msg.ID, err)
+		}
+		g.published.Store(true)
+	}
+	id := p.TenantID + ":" + p.MsgID // tenant ids hold no ':'
+	keys := []string{asynqwire.TaskKey(msg.Queue, msg.ID), asynqwire.PendingKey(msg.Queue), Key(p.Timestamp, digest)}
+	v, err := enqueue.Run(ctx, g.rdb, keys, msg.Encode(), msg.ID, g.now().UnixNano(), id, g.ttl).Result()
+	if err != nil {
+		return false, "", fmt.Errorf("enqueue %s: %w", msg.ID, err)
+	}
+	switch v := v.(type) {
+	case int64:
+		return v == 0, "", nil
+	case string:
+		return false, v, nil
+	}
+	return false, "", fmt.Errorf("enqueue %s: %w: script answered %T", msg.ID, errUnexpected, v)
 }
+
+var errUnexpected = errors.New("unexpected answer")
 
 // Key is where the first msgId of a signed push is kept. The digest is
 // compared case-insensitively, so it is stored in lower case.

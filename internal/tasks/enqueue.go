@@ -2,12 +2,15 @@ package tasks
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
+
+	"github.com/ksfsync/ksfsync/internal/asynqwire"
 )
 
 // Push origins.
@@ -50,19 +53,8 @@ var ErrInvalidPush = errors.New("invalid push")
 // Origin to OriginPush. The receiver and the operators' resync both call it,
 // so a resync enqueues exactly what a push would.
 func Enqueue(ctx context.Context, c *asynq.Client, p Push) (alreadyQueued bool, err error) {
-	switch {
-	case p.TenantID == "":
-		return false, fmt.Errorf("%w: tenant id is empty", ErrInvalidPush)
-	case p.MsgID == "":
-		return false, fmt.Errorf("%w: msgId is empty", ErrInvalidPush)
-	case !ValidDataType(p.DataType):
-		return false, fmt.Errorf("%w: data type %q", ErrInvalidPush, p.DataType)
-	}
-	if p.ReceivedAt.IsZero() {
-		p.ReceivedAt = time.Now()
-	}
-	if p.Origin == "" {
-		p.Origin = OriginPush
+	if p, err = p.prepare(); err != nil {
+		return false, err
 	}
 	task, err := NewPushTask(p)
 	if err != nil {
@@ -76,4 +68,40 @@ func Enqueue(ctx context.Context, c *asynq.Client, p Push) (alreadyQueued bool, 
 		return false, fmt.Errorf("enqueue %s: %w", p.TaskID(), err)
 	}
 	return false, nil
+}
+
+// prepare checks p as every enqueue of a push must (ErrInvalidPush) and
+// fills its defaults: ReceivedAt now, Origin OriginPush.
+func (p Push) prepare() (Push, error) {
+	switch {
+	case p.TenantID == "":
+		return p, fmt.Errorf("%w: tenant id is empty", ErrInvalidPush)
+	case p.MsgID == "":
+		return p, fmt.Errorf("%w: msgId is empty", ErrInvalidPush)
+	case !ValidDataType(p.DataType):
+		return p, fmt.Errorf("%w: data type %q", ErrInvalidPush, p.DataType)
+	}
+	if p.ReceivedAt.IsZero() {
+		p.ReceivedAt = time.Now()
+	}
+	if p.Origin == "" {
+		p.Origin = OriginPush
+	}
+	return p, nil
+}
+
+// PushMessage is the ksf:push task Enqueue would queue for p, as asynq
+// stores it, for a script that queues it itself in the same round trip as
+// other work (replay.Guard). p is checked and defaulted as Enqueue does.
+func PushMessage(p Push) (asynqwire.Message, error) {
+	p, err := p.prepare()
+	if err != nil {
+		return asynqwire.Message{}, err
+	}
+	b, err := json.Marshal(p)
+	if err != nil {
+		return asynqwire.Message{}, fmt.Errorf("encode push payload: %w", err)
+	}
+	return asynqwire.Message{Type: TypePush, Payload: b, ID: p.TaskID(), Queue: QueuePush,
+		Retry: pushMaxRetry, Timeout: PushTimeout, Retention: PushRetention}, nil
 }

@@ -87,7 +87,12 @@ type Push struct {
 // so 勤策's retries are recognised as already queued.
 func PushTaskID(tenantID, msgID string) string { return "push:" + tenantID + ":" + msgID }
 
-// NewPushTask returns the ksf:push task for p with its enqueue options.
+// pushMaxRetry is asynq's default, named so that NewPushTask and
+// PushMessage agree.
+const pushMaxRetry = 25
+
+// NewPushTask returns the ksf:push task for p with its enqueue options
+// (PushMessage is the same task as asynq stores it).
 func NewPushTask(p Push) (*asynq.Task, error) {
 	b, err := json.Marshal(p)
 	if err != nil {
@@ -97,7 +102,7 @@ func NewPushTask(p Push) (*asynq.Task, error) {
 		asynq.TaskID(p.TaskID()),
 		asynq.Queue(QueuePush),
 		asynq.Retention(PushRetention),
-		asynq.MaxRetry(25),
+		asynq.MaxRetry(pushMaxRetry),
 		asynq.Timeout(PushTimeout),
 	), nil
 }

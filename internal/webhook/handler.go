@@ -57,8 +57,10 @@ type Options struct {
 	EnqueueTimeout time.Duration
 	// Now stamps ReceivedAt; nil = time.Now.
 	Now func() time.Time
-	// Replay recognises a signed push re-sent under another msgId or tenant (answered
-	// 200 "already queued", nothing queued); nil = no such check.
+	// Replay queues pushes in place of Client, recognising a signed push
+	// re-sent under another msgId or tenant (answered 200 "already queued",
+	// nothing queued) in the same Redis round trip; nil = Client queues
+	// them, with no such check.
 	Replay ReplayGuard
 	// BodyTimeout is the read deadline of a push, from the moment its
 	// headers are in (KSF_PUSH_BODY_TIMEOUT); a body not in by then gets
@@ -71,12 +73,13 @@ type Options struct {
 	MaxLargeBodies int
 }
 
-// ReplayGuard remembers accepted pushes by timestamp and digest
-// (replay.Guard). Claim returns the "{tenant}:{msgId}" that first used them
-// when it is not this push, "" otherwise; an error means it could not tell
-// (503).
+// ReplayGuard queues pushes and remembers them by timestamp and digest
+// (replay.Guard). Enqueue queues p as tasks.Enqueue does, unless another
+// push was accepted with p.Timestamp and digest: then it queues nothing and
+// returns that push as first, "{tenant}:{msgId}". An error means the push
+// may or may not be stored (503).
 type ReplayGuard interface {
-	Claim(ctx context.Context, tenant, timestamp, digest, msgID string) (first string, err error)
+	Enqueue(ctx context.Context, p tasks.Push, digest string) (alreadyQueued bool, first string, err error)
 }
 
 // Handler serves the push listener: POST /waiqin/push, GET /healthz,
@@ -277,19 +280,19 @@ func (h *Handler) accept(r *http.Request) (req Request, customers int, alreadyQu
 	// once Redis runs the enqueue, and the log should say so.
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), h.o.EnqueueTimeout)
 	defer cancel()
-	if h.o.Replay != nil {
-		first, err := h.o.Replay.Claim(ctx, req.TenantID, req.Timestamp, req.Digest, req.MsgID)
-		if err != nil {
-			return req, len(data.CustomerCodes), false, err
-		}
-		if first != "" {
-			return req, len(data.CustomerCodes), false, &replayedError{first: first}
-		}
-	}
 	t0 := time.Now()
-	alreadyQueued, err = tasks.Enqueue(ctx, h.o.Client, p)
-	if err == nil {
-		h.o.Observer.Enqueued(time.Since(t0))
+	var first string
+	if h.o.Replay != nil {
+		alreadyQueued, first, err = h.o.Replay.Enqueue(ctx, p, req.Digest)
+	} else {
+		alreadyQueued, err = tasks.Enqueue(ctx, h.o.Client, p)
 	}
-	return req, len(data.CustomerCodes), alreadyQueued, err
+	switch {
+	case err != nil:
+		return req, len(data.CustomerCodes), false, err
+	case first != "":
+		return req, len(data.CustomerCodes), false, &replayedError{first: first}
+	}
+	h.o.Observer.Enqueued(time.Since(t0))
+	return req, len(data.CustomerCodes), alreadyQueued, nil
 }
