@@ -88,3 +88,21 @@ func FuzzParsePushData(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkParsePushData: a push's data as 勤策 sends it (the scanner's
+// path), and with an escape in it (encoding/json's).
+func BenchmarkParsePushData(b *testing.B) {
+	for _, bench := range []struct{ name, raw string }{
+		{"plain", `{"customer_code":"C1000,C1001,C1002","start_date":"2026-10-01","end_date":"2026-10-31"}`},
+		{"escaped", `{"customer_code":"C1000,C1001,C100\u0032","start_date":"2026-10-01","end_date":"2026-10-31"}`},
+	} {
+		b.Run(bench.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := tasks.ParsePushData(bench.raw); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
