@@ -2,7 +2,6 @@ package tasks
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -98,7 +97,7 @@ func PushMessage(p Push) (asynqwire.Message, error) {
 	if err != nil {
 		return asynqwire.Message{}, err
 	}
-	b, err := json.Marshal(p)
+	b, err := encodePush(p)
 	if err != nil {
 		return asynqwire.Message{}, fmt.Errorf("encode push payload: %w", err)
 	}

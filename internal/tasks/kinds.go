@@ -4,7 +4,6 @@
 package tasks
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -94,7 +93,7 @@ const pushMaxRetry = 25
 // NewPushTask returns the ksf:push task for p with its enqueue options
 // (PushMessage is the same task as asynq stores it).
 func NewPushTask(p Push) (*asynq.Task, error) {
-	b, err := json.Marshal(p)
+	b, err := encodePush(p)
 	if err != nil {
 		return nil, fmt.Errorf("encode push payload: %w", err)
 	}

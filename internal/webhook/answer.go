@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/ksfsync/ksfsync/internal/digest"
+	"github.com/ksfsync/ksfsync/internal/jsonenc"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 )
 
@@ -137,9 +137,9 @@ func writeAnswer(w http.ResponseWriter, status int, msg, msgID string) {
 	b = append(b, `{"return_code":"`...)
 	b = append(b, code...)
 	b = append(b, `","return_msg":`...)
-	b = appendJSONString(b, msg)
+	b = jsonenc.AppendString(b, msg)
 	b = append(b, `,"msg_id":`...)
-	b = appendJSONString(b, msgID)
+	b = jsonenc.AppendString(b, msgID)
 	b = append(b, "}\n"...)
 	h := w.Header()
 	h["Content-Type"] = jsonContentType
@@ -149,42 +149,3 @@ func writeAnswer(w http.ResponseWriter, status int, msg, msgID string) {
 }
 
 var jsonContentType = []string{"application/json; charset=utf-8"}
-
-// appendJSONString appends s as a JSON string (invalid UTF-8 becomes U+FFFD).
-func appendJSONString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				b = append(b, '\\', c)
-			case c == '\n':
-				b = append(b, '\\', 'n')
-			case c == '\r':
-				b = append(b, '\\', 'r')
-			case c == '\t':
-				b = append(b, '\\', 't')
-			case c < 0x20 || c == '<' || c == '>' || c == '&' || c == 0x7f:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			default:
-				b = append(b, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b = append(b, `\ufffd`...)
-		case r == '\u2028' || r == '\u2029':
-			b = append(b, `\u202`...)
-			b = append(b, hex[r&0xf])
-		default:
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
-}
