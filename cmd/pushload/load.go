@@ -82,7 +82,8 @@ func ms(d time.Duration) string {
 }
 
 // Bodies signs n form-encoded pushes with msgIds unique to this run. Each
-// asks for its own customers, so no two share a (timestamp, digest): pushes
+// asks for its own customers (unique to the run too), so no two share a
+// (timestamp, digest), even across runs sent at once: pushes
 // signed in the same millisecond with the same data would be answered
 // "already queued" by the receiver's replay check, and a run of them would
 // measure that answer instead of a push being queued.
@@ -90,11 +91,12 @@ func Bodies(o Options) []string {
 	run := make([]byte, 4)
 	_, _ = rand.Read(run)
 	prefix := "load-" + hex.EncodeToString(run) + "-"
+	codePrefix := "C" + hex.EncodeToString(run) + "-" // another run's pushes never ask for the same
 	codes := make([]string, o.Customers)
 	bodies := make([]string, o.N)
 	for i := range bodies {
 		for j := range codes {
-			codes[j] = "C" + strconv.Itoa(i*o.Customers+j)
+			codes[j] = codePrefix + strconv.Itoa(i*o.Customers+j)
 		}
 		data := `{"customer_code":"` + strings.Join(codes, ",") + `","start_date":"2026-10-01","end_date":"2026-10-31"}`
 		ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
