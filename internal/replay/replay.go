@@ -43,15 +43,18 @@ type Guard struct {
 	ttl       int64 // seconds
 	now       func() time.Time
 	published atomic.Bool // the push queue is in asynq:queues
+	batch     batcher
 }
 
 // New returns a Guard remembering each push for ttl (≥ 1 s).
 func New(rdb redis.UniversalClient, ttl time.Duration) *Guard {
-	return &Guard{rdb: rdb, ttl: max(1, int64(ttl/time.Second)), now: time.Now}
+	return &Guard{rdb: rdb, ttl: max(1, int64(ttl/time.Second)), now: time.Now,
+		batch: batcher{rdb: rdb, script: enqueue}}
 }
 
-// enqueue is one round trip (EVALSHA): the replay check, then asynq's own
-// enqueue of the task. KEYS: the task hash, the push queue's pending list,
+// enqueue is one command (EVALSHA; pushes arriving together share a round
+// trip, see batcher): the replay check, then asynq's own enqueue of the
+// task. KEYS: the task hash, the push queue's pending list,
 // the replay record. ARGV: the task message, its id, now (Unix ns) — what
 // asynq's script takes — then "{tenant}:{msgId}" and the record's TTL. It
 // returns 1 (queued), 0 (the task id exists: already queued) or the
@@ -84,7 +87,7 @@ func (g *Guard) Enqueue(ctx context.Context, p tasks.Push, digest string) (alrea
 	}
 	id := p.TenantID + ":" + p.MsgID // tenant ids hold no ':'
 	keys := []string{asynqwire.TaskKey(msg.Queue, msg.ID), asynqwire.PendingKey(msg.Queue), Key(p.Timestamp, digest)}
-	v, err := enqueue.Run(ctx, g.rdb, keys, msg.Encode(), msg.ID, g.now().UnixNano(), id, g.ttl).Result()
+	v, err := g.batch.run(ctx, keys, msg.Encode(), msg.ID, g.now().UnixNano(), id, g.ttl)
 	if err != nil {
 		return false, "", fmt.Errorf("enqueue %s: %w", msg.ID, err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/ksfsync/ksfsync/internal/logging/logtest"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
 	"github.com/ksfsync/ksfsync/internal/redisconn/redistest"
+	"github.com/ksfsync/ksfsync/internal/replay"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 	"github.com/ksfsync/ksfsync/internal/webhook"
 )
@@ -468,18 +469,23 @@ func TestRedisSilent(t *testing.T) {
 			go func() { defer wg.Done(); <-done; c.Close() }()
 		}
 	}()
-	e := setup(t, func(o *webhook.Options, e *env) {
-		silent, err := redisconn.Open(config.Redis{URL: config.Secret("redis://" + ln.Addr().String())}, redisconn.Options{})
-		if err != nil {
-			t.Fatal(err)
+	for _, guard := range []bool{false, true} { // asynq's Client, the receiver's replay guard
+		e := setup(t, func(o *webhook.Options, e *env) {
+			silent, err := redisconn.Open(config.Redis{URL: config.Secret("redis://" + ln.Addr().String())}, redisconn.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { silent.Close() })
+			o.Client = asynq.NewClientFromRedisClient(silent.Client)
+			if guard {
+				o.Replay = replay.New(silent.Client, time.Hour)
+			}
+		})
+		start := time.Now()
+		status, _ := e.do(newPush("silent", "m1", "ksf_statement", goodData, newSecret).form())
+		if d := time.Since(start); status != 503 || d >= time.Second {
+			t.Errorf("guard %v: answer %d after %v, want 503 in < 1s", guard, status, d)
 		}
-		t.Cleanup(func() { silent.Close() })
-		o.Client = asynq.NewClientFromRedisClient(silent.Client)
-	})
-	start := time.Now()
-	status, _ := e.do(newPush("silent", "m1", "ksf_statement", goodData, newSecret).form())
-	if d := time.Since(start); status != 503 || d >= time.Second {
-		t.Errorf("answer %d after %v, want 503 in < 1s", status, d)
 	}
 }
 
