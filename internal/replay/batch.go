@@ -8,11 +8,12 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Pushes that arrive together are sent to Redis together: a push goes out
-// at once when a sender is free, and the pushes that queue up while every
-// sender waits on Redis go out as one pipeline. One round trip then carries
-// many EVALSHAs, which saves both processes a read and a write per push
-// (group commit). A push alone is never delayed.
+// Pushes that arrive together are sent to Redis together: a push finding a
+// sender free sends itself at once, in its own goroutine (a push alone
+// pays nothing for this), and the pushes that queue up while every sender
+// waits on Redis go out as one pipeline. One round trip then carries many
+// EVALSHAs, which saves both processes a read and a write per push (group
+// commit).
 const (
 	maxSenders = 2  // pipelines in flight at once (more made batches smaller, CPU per push no lower)
 	maxBatch   = 64 // pushes in one pipeline
@@ -45,8 +46,18 @@ func (b *batcher) run(ctx context.Context, keys []string, args ...any) (any, err
 	b.mu.Lock()
 	b.queue = append(b.queue, c)
 	if b.senders < maxSenders {
+		// A sender is free: be it, for this push and whatever waits.
 		b.senders++
-		go b.send()
+		batch := b.takeLocked()
+		b.mu.Unlock()
+		b.exec(batch)
+		b.mu.Lock()
+		b.senders--
+		if len(b.queue) > 0 && b.senders < maxSenders {
+			// Pushes queued meanwhile: someone must send them.
+			b.senders++
+			go b.send()
+		}
 	}
 	b.mu.Unlock()
 	select {
@@ -61,20 +72,30 @@ func (b *batcher) run(ctx context.Context, keys []string, args ...any) (any, err
 func (b *batcher) send() {
 	for {
 		b.mu.Lock()
-		n := min(len(b.queue), maxBatch)
-		if n == 0 {
+		batch := b.takeLocked()
+		if len(batch) == 0 {
 			b.senders--
 			b.mu.Unlock()
 			return
 		}
-		batch := make([]*call, n)
-		copy(batch, b.queue)
-		rest := copy(b.queue, b.queue[n:])
-		clear(b.queue[rest:])
-		b.queue = b.queue[:rest]
 		b.mu.Unlock()
 		b.exec(batch)
 	}
+}
+
+// takeLocked removes the next batch (up to maxBatch calls, oldest first)
+// from the queue.
+func (b *batcher) takeLocked() []*call {
+	n := min(len(b.queue), maxBatch)
+	if n == 0 {
+		return nil
+	}
+	batch := make([]*call, n)
+	copy(batch, b.queue)
+	rest := copy(b.queue, b.queue[n:])
+	clear(b.queue[rest:])
+	b.queue = b.queue[:rest]
+	return batch
 }
 
 // exec runs one batch: alone as the script itself (EVALSHA, EVAL when Redis
