@@ -1,4 +1,4 @@
-package replay_test
+package replay
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,13 +17,12 @@ import (
 	"github.com/ksfsync/ksfsync/internal/config"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
 	"github.com/ksfsync/ksfsync/internal/redisconn/redistest"
-	"github.com/ksfsync/ksfsync/internal/replay"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 )
 
 const testDB = 2 // this package's database on the real test server
 
-func setup(t *testing.T) (*replay.Guard, *redisconn.Conn) {
+func setupGuard(t *testing.T) (*Guard, *redisconn.Conn) {
 	t.Helper()
 	rd := redistest.New(t, testDB)
 	conn, err := redisconn.Open(config.Redis{URL: config.Secret(rd.URL)}, redisconn.Options{})
@@ -29,7 +30,140 @@ func setup(t *testing.T) (*replay.Guard, *redisconn.Conn) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	return replay.New(conn.Client, time.Hour), conn
+	return New(conn.Client, time.Hour), conn
+}
+
+// testCall builds the script call Enqueue would make for a push.
+func (g *Guard) testCall(ctx context.Context, t *testing.T, p tasks.Push, digest string) *call {
+	t.Helper()
+	msg, err := tasks.PushMessage(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{asynqwire.TaskKey(msg.Queue, msg.ID), asynqwire.PendingKey(msg.Queue), Key(p.Timestamp, digest)}
+	return &call{ctx: ctx, keys: keys, args: []any{msg.Encode(), msg.ID, time.Now().UnixNano(), p.TenantID + ":" + p.MsgID, g.ttl},
+		done: make(chan struct{})}
+}
+
+// TestExecBatch: one pipeline carrying new pushes, a retry of one of them,
+// a replay and a push whose time ran out answers each as Enqueue would,
+// also when Redis has lost the script (NOSCRIPT: each is run again with it).
+func TestExecBatch(t *testing.T) {
+	t.Parallel()
+	for _, flush := range []bool{false, true} {
+		t.Run(fmt.Sprint("script flushed ", flush), func(t *testing.T) {
+			g, conn := setupGuard(t)
+			ctx := context.Background()
+			// Enqueue would have published the queue: the Inspector looks for it.
+			if err := conn.Client.SAdd(ctx, asynqwire.AllQueues, tasks.QueuePush).Err(); err != nil {
+				t.Fatal(err)
+			}
+			if flush {
+				if err := conn.Client.ScriptFlush(ctx).Err(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ts := time.Now().Format("150405.000000000")
+			tenant := fmt.Sprintf("batch-%v-%s", flush, ts)
+			push := func(msgID, ts string) tasks.Push {
+				return tasks.Push{TenantID: tenant, MsgID: msgID, DataType: tasks.DataTypeStatement, Timestamp: ts}
+			}
+			gone, cancel := context.WithCancel(ctx)
+			cancel()
+			calls := []*call{
+				g.testCall(ctx, t, push("m1", ts), "d1"),
+				g.testCall(ctx, t, push("m2", ts), "d2"),
+				g.testCall(ctx, t, push("m1", ts), "d1"), // 勤策's retry of m1
+				g.testCall(ctx, t, push("m3", ts), "d2"), // m2's signature under another msgId
+				g.testCall(gone, t, push("m4", ts), "d4"),
+			}
+			g.batch.exec(calls)
+			want := []string{"1 <nil>", "1 <nil>", "0 <nil>", tenant + ":m2 <nil>", "<nil> context canceled"}
+			for i, c := range calls {
+				<-c.done
+				if got := fmt.Sprint(c.res, " ", c.err); got != want[i] {
+					t.Errorf("call %d = %s, want %s", i, got, want[i])
+				}
+			}
+			ins := asynq.NewInspectorFromRedisClient(conn.Client)
+			for id, queued := range map[string]bool{"m1": true, "m2": true, "m3": false, "m4": false} {
+				if _, err := ins.GetTaskInfo(tasks.QueuePush, tasks.PushTaskID(tenant, id)); (err == nil) != queued {
+					t.Errorf("%s queued = %v, want %v", id, err == nil, queued)
+				}
+			}
+		})
+	}
+}
+
+// TestEnqueueConcurrent: pushes sent at once, many sharing round trips,
+// are each queued once; their retries and replays are recognised.
+func TestEnqueueConcurrent(t *testing.T) {
+	t.Parallel()
+	g, conn := setupGuard(t)
+	ctx := context.Background()
+	tenant := "concurrent-" + time.Now().Format("150405.000000000")
+	digest := fmt.Sprintf("%032x", time.Now().UnixNano()) // this run's own replay keys
+	const n = 300
+	type result struct {
+		already bool
+		first   string
+		err     error
+	}
+	results := make([]result, 2*n)
+	answered := make([]chan struct{}, n) // closed when push i has its answer
+	for i := range answered {
+		answered[i] = make(chan struct{})
+	}
+	var wg sync.WaitGroup
+	for i := range 2 * n {
+		// i < n: push i; i ≥ n: even = a retry of push i-n, odd = its
+		// signature under another msgId.
+		p := tasks.Push{TenantID: tenant, MsgID: fmt.Sprint("m", i%n), DataType: tasks.DataTypeStatement,
+			Timestamp: fmt.Sprint(1764400000000 + i%n)}
+		if i >= n && i%2 == 1 {
+			p.MsgID = fmt.Sprint("other", i)
+		}
+		wg.Go(func() {
+			if i >= n {
+				<-answered[i-n] // after the original has had its answer
+			}
+			already, first, err := g.Enqueue(ctx, p, digest)
+			results[i] = result{already, first, err}
+			if i < n {
+				close(answered[i])
+			}
+		})
+	}
+	wg.Wait()
+	for i, r := range results {
+		var want result
+		switch {
+		case i < n:
+			want = result{}
+		case i%2 == 0:
+			want = result{already: true}
+		default:
+			want = result{first: fmt.Sprint(tenant, ":m", i%n)}
+		}
+		if r != want {
+			t.Errorf("push %d: %+v, want %+v", i, r, want)
+		}
+	}
+	if pending, err := asynq.NewInspectorFromRedisClient(conn.Client).ListPendingTasks(tasks.QueuePush, asynq.PageSize(2*n)); err != nil {
+		t.Fatal(err)
+	} else if got := countTenant(pending, tenant); got != n {
+		t.Errorf("%d tasks queued, want %d", got, n)
+	}
+}
+
+func countTenant(ts []*asynq.TaskInfo, tenant string) int {
+	n := 0
+	for _, t := range ts {
+		if strings.HasPrefix(t.ID, "push:"+tenant+":") {
+			n++
+		}
+	}
+	return n
 }
 
 func push(tenant, msgID, ts string) tasks.Push {
@@ -39,7 +173,7 @@ func push(tenant, msgID, ts string) tasks.Push {
 
 func TestEnqueue(t *testing.T) {
 	t.Parallel()
-	g, conn := setup(t)
+	g, conn := setupGuard(t)
 	ctx := context.Background()
 	ts := time.Now().Format("20060102150405.000000000") // unique per run
 	t1, t2 := "t1-"+ts, "t2-"+ts
@@ -72,7 +206,7 @@ func TestEnqueue(t *testing.T) {
 			t.Errorf("%s:%s queued %v (%v), want %v", c.tenant, c.msgID, queued, err, c.queued)
 		}
 	}
-	ttl, err := conn.Client.TTL(ctx, replay.Key(ts, "abcdef0123456789abcdef0123456789")).Result()
+	ttl, err := conn.Client.TTL(ctx, Key(ts, "abcdef0123456789abcdef0123456789")).Result()
 	if err != nil || ttl <= 59*time.Minute || ttl > time.Hour {
 		t.Errorf("TTL %s, %v; want about the hour given", ttl, err)
 	}
@@ -85,7 +219,7 @@ func TestEnqueue(t *testing.T) {
 // (asynq's Client) queues, byte for byte.
 func TestEnqueueAsTasksEnqueue(t *testing.T) {
 	t.Parallel()
-	g, conn := setup(t)
+	g, conn := setupGuard(t)
 	ctx := context.Background()
 	p := push("same-"+time.Now().Format("150405.000000000"), "m1", "1764400000000")
 	p.DataID, p.Status, p.ReceivedAt = "d1", "2", time.Date(2026, 11, 29, 20, 0, 0, 0, time.UTC)
@@ -109,7 +243,7 @@ func TestEnqueueAsTasksEnqueue(t *testing.T) {
 
 func TestEnqueueInvalid(t *testing.T) {
 	t.Parallel()
-	g, _ := setup(t)
+	g, _ := setupGuard(t)
 	p := push("t", "", "1")
 	if _, _, err := g.Enqueue(context.Background(), p, "d"); !errors.Is(err, tasks.ErrInvalidPush) {
 		t.Errorf("a push without msgId: %v, want ErrInvalidPush", err)
@@ -123,7 +257,7 @@ func TestEnqueueRedisDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer conn.Close()
-	if _, _, err := replay.New(conn.Client, time.Hour).Enqueue(context.Background(), push("t", "m", "1"), "d"); err == nil {
+	if _, _, err := New(conn.Client, time.Hour).Enqueue(context.Background(), push("t", "m", "1"), "d"); err == nil {
 		t.Error("no error without Redis")
 	}
 }
