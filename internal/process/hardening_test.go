@@ -162,12 +162,14 @@ func TestReceiverBodyDeadline(t *testing.T) {
 	t.Parallel()
 	rd := redistest.New(t, testDB)
 	r, _ := startReceiver(t, load(t, "KSF_REDIS_URL="+rd.URL, "KSF_PUSH_SECRET=s", "KSF_PUSH_BODY_TIMEOUT=300ms"))
+	// The server counts its deadline from when it starts reading, which can
+	// be as soon as it accepts the connection: start the clock before that.
+	start := time.Now()
 	c, err := net.Dial("tcp", r.PushAddr())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	start := time.Now()
 	if _, err := c.Write([]byte("POST /waiqin/push HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\nmsgId=")); err != nil {
 		t.Fatal(err)
 	}
