@@ -50,7 +50,23 @@ func (b *batcher) run(ctx context.Context, keys []string, args ...any) (any, err
 		b.senders++
 		batch := b.takeLocked()
 		b.mu.Unlock()
-		b.exec(batch)
+		b.sendInline(batch)
+	} else {
+		b.mu.Unlock()
+	}
+	select {
+	case <-c.done:
+		return c.res, c.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// sendInline sends batch from the caller's goroutine, then gives the sender
+// back; even when exec panics (the HTTP server recovers it), so the
+// batcher is never left without senders.
+func (b *batcher) sendInline(batch []*call) {
+	defer func() {
 		b.mu.Lock()
 		b.senders--
 		if len(b.queue) > 0 && b.senders < maxSenders {
@@ -58,14 +74,9 @@ func (b *batcher) run(ctx context.Context, keys []string, args ...any) (any, err
 			b.senders++
 			go b.send()
 		}
-	}
-	b.mu.Unlock()
-	select {
-	case <-c.done:
-		return c.res, c.err
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
+		b.mu.Unlock()
+	}()
+	b.exec(batch)
 }
 
 // send sends what is queued, a batch at a time, and stops when nothing is.

@@ -261,3 +261,23 @@ func TestEnqueueRedisDown(t *testing.T) {
 		t.Error("no error without Redis")
 	}
 }
+
+// TestSenderReturnedAfterPanic: a push whose send panics (the HTTP server
+// recovers it) gives its sender back, so later pushes are still sent.
+func TestSenderReturnedAfterPanic(t *testing.T) {
+	t.Parallel()
+	b := &batcher{script: enqueue} // no Redis client: exec panics
+	for range maxSenders + 1 {
+		func() {
+			defer func() { _ = recover() }()
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			_, _ = b.run(ctx, []string{"k"})
+		}()
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.senders != 0 || len(b.queue) != 0 {
+		t.Errorf("after the panics: %d senders busy, %d pushes queued; want 0, 0", b.senders, len(b.queue))
+	}
+}
