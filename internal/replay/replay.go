@@ -41,15 +41,13 @@ const KeyPrefix = "ksf:replay:{" + tasks.QueuePush + "}:"
 type Guard struct {
 	rdb       redis.UniversalClient
 	ttl       int64 // seconds
-	now       func() time.Time
 	published atomic.Bool // the push queue is in asynq:queues
 	batch     batcher
 }
 
 // New returns a Guard remembering each push for ttl (≥ 1 s).
 func New(rdb redis.UniversalClient, ttl time.Duration) *Guard {
-	return &Guard{rdb: rdb, ttl: max(1, int64(ttl/time.Second)), now: time.Now,
-		batch: batcher{rdb: rdb, script: enqueue}}
+	return &Guard{rdb: rdb, ttl: max(1, int64(ttl/time.Second)), batch: batcher{rdb: rdb, script: enqueue}}
 }
 
 // enqueue is one command (EVALSHA; pushes arriving together share a round
@@ -87,7 +85,7 @@ func (g *Guard) Enqueue(ctx context.Context, p tasks.Push, digest string) (alrea
 	}
 	id := p.TenantID + ":" + p.MsgID // tenant ids hold no ':'
 	keys := []string{asynqwire.TaskKey(msg.Queue, msg.ID), asynqwire.PendingKey(msg.Queue), Key(p.Timestamp, digest)}
-	v, err := g.batch.run(ctx, keys, msg.Encode(), msg.ID, g.now().UnixNano(), id, g.ttl)
+	v, err := g.batch.run(ctx, keys, msg.Encode(), msg.ID, time.Now().UnixNano(), id, g.ttl)
 	if err != nil {
 		return false, "", fmt.Errorf("enqueue %s: %w", msg.ID, err)
 	}

@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -35,5 +36,48 @@ func TestEncodePushYearOutOfRange(t *testing.T) {
 	p := Push{ReceivedAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)}
 	if b, err := encodePush(p); err == nil {
 		t.Errorf("encodePush = %s, want json.Marshal's error", b)
+	}
+}
+
+// TestEncodePushEveryField: every field of Push, set, is written as
+// json.Marshal writes it — so a field added to Push (or PushData) and not
+// to encodePush fails here, even one tagged omitempty that FuzzEncodePush
+// never sets.
+func TestEncodePushEveryField(t *testing.T) {
+	t.Parallel()
+	var p Push
+	fill(t, reflect.ValueOf(&p).Elem())
+	want, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := encodePush(p); err != nil || string(got) != string(want) {
+		t.Errorf("encodePush = %s, %v\njson.Marshal %s", got, err, want)
+	}
+}
+
+// fill sets every field of v to a value of its own (not its zero).
+func fill(t *testing.T, v reflect.Value) {
+	t.Helper()
+	switch v.Interface().(type) {
+	case time.Time:
+		v.Set(reflect.ValueOf(time.Date(2026, 11, 29, 21, 0, 0, 123, time.FixedZone("CST", 8*3600))))
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := range v.NumField() {
+			fill(t, v.Field(i))
+		}
+	case reflect.String:
+		v.SetString("值 <&> \u2028")
+	case reflect.Slice:
+		s := reflect.MakeSlice(v.Type(), 2, 2)
+		for i := range 2 {
+			fill(t, s.Index(i))
+		}
+		v.Set(s)
+	default:
+		t.Fatalf("fill: a %s field: teach fill (and encodePush) about it", v.Type())
 	}
 }

@@ -41,8 +41,8 @@ const (
 
 // Options wire a Handler.
 type Options struct {
-	// Client stores accepted pushes (required). Build it on a Redis client
-	// with bounded timeouts (redisconn).
+	// Client stores accepted pushes when Replay is nil (then required).
+	// Build it on a Redis client with bounded timeouts (redisconn).
 	Client *asynq.Client
 	// Verifier returns the verifier of a tenant's push digests, or nil when
 	// that tenant may not push here (401). Required.
@@ -93,8 +93,8 @@ type Handler struct {
 
 // New returns the push listener's handler.
 func New(o Options) (*Handler, error) {
-	if o.Client == nil || o.Verifier == nil {
-		return nil, errors.New("webhook: Options.Client and Options.Verifier are required")
+	if (o.Client == nil && o.Replay == nil) || o.Verifier == nil {
+		return nil, errors.New("webhook: Options.Verifier and Options.Client or Options.Replay are required")
 	}
 	if o.Observer == nil {
 		o.Observer = NopObserver{}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 	"github.com/rs/zerolog"
 
 	"github.com/ksfsync/ksfsync/internal/config"
@@ -616,10 +617,26 @@ func TestPanicRecovered(t *testing.T) {
 	}
 }
 
-func TestNewRequiresClientAndVerifier(t *testing.T) {
+func TestNewRequiresQueueAndVerifier(t *testing.T) {
 	t.Parallel()
-	if _, err := webhook.New(webhook.Options{}); err == nil {
-		t.Error("New without Client and Verifier succeeded")
+	v := func(string) *digest.Verifier { return nil }
+	rdb := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1"}) // never dialled
+	t.Cleanup(func() { rdb.Close() })
+	guard := replay.New(rdb, time.Hour)
+	for _, c := range []struct {
+		name string
+		o    webhook.Options
+		ok   bool
+	}{
+		{"nothing", webhook.Options{}, false},
+		{"no verifier", webhook.Options{Replay: guard}, false},
+		{"no queue", webhook.Options{Verifier: v}, false},
+		{"replay guard", webhook.Options{Verifier: v, Replay: guard}, true},
+		{"asynq client", webhook.Options{Verifier: v, Client: asynq.NewClientFromRedisClient(rdb)}, true},
+	} {
+		if _, err := webhook.New(c.o); (err == nil) != c.ok {
+			t.Errorf("%s: New = %v, want ok %v", c.name, err, c.ok)
+		}
 	}
 }
 
