@@ -40,7 +40,7 @@ const KeyPrefix = "ksf:replay:{" + tasks.QueuePush + "}:"
 // concurrent use.
 type Guard struct {
 	rdb       redis.UniversalClient
-	ttl       int64 // seconds
+	ttl       int64       // seconds
 	published atomic.Bool // the push queue is in asynq:queues
 	batch     batcher
 }
