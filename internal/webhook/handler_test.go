@@ -451,28 +451,10 @@ func TestRedisStopped(t *testing.T) {
 // or a network black hole) still gets a 503 in under a second.
 func TestRedisSilent(t *testing.T) {
 	t.Parallel()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var wg sync.WaitGroup
-	done := make(chan struct{})
-	t.Cleanup(func() { ln.Close(); close(done); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() { defer wg.Done(); <-done; c.Close() }()
-		}
-	}()
+	addr := fakeServer(t, func(c net.Conn, done <-chan struct{}) { <-done; c.Close() })
 	for _, guard := range []bool{false, true} { // asynq's Client, the receiver's replay guard
 		e := setup(t, func(o *webhook.Options, e *env) {
-			silent, err := redisconn.Open(config.Redis{URL: config.Secret("redis://" + ln.Addr().String())}, redisconn.Options{})
+			silent, err := redisconn.Open(config.Redis{URL: config.Secret("redis://" + addr)}, redisconn.Options{})
 			if err != nil {
 				t.Fatal(err)
 			}

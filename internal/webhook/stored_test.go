@@ -23,44 +23,50 @@ import (
 // (what a Redis hung after reading a command, or a slow network, does).
 func lateRedis(t *testing.T, upstream string, delay time.Duration) string {
 	t.Helper()
+	return fakeServer(t, func(c net.Conn, _ <-chan struct{}) {
+		defer c.Close()
+		u, err := net.Dial("tcp", upstream)
+		if err != nil {
+			return
+		}
+		forwarded := make(chan struct{})
+		go func() { defer close(forwarded); _, _ = io.Copy(u, c); u.Close() }()
+		defer func() { c.Close(); <-forwarded }()
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := u.Read(buf)
+			if err != nil {
+				return
+			}
+			time.Sleep(delay) // the slow way back
+			if _, err := c.Write(buf[:n]); err != nil {
+				return
+			}
+		}
+	})
+}
+
+// fakeServer accepts connections on 127.0.0.1 and serves each with serve
+// in a goroutine of its own; when the test ends, done is closed, the
+// listener closed and every serve waited for. It returns the address.
+func fakeServer(t *testing.T, serve func(c net.Conn, done <-chan struct{})) string {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	done := make(chan struct{})
+	t.Cleanup(func() { ln.Close(); close(done); wg.Wait() })
+	wg.Go(func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
 				return
 			}
-			u, err := net.Dial("tcp", upstream)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			wg.Add(2)
-			go func() { defer wg.Done(); _, _ = io.Copy(u, c); u.Close() }()
-			go func() {
-				defer wg.Done()
-				defer c.Close()
-				buf := make([]byte, 32<<10)
-				for {
-					n, err := u.Read(buf)
-					if err != nil {
-						return
-					}
-					time.Sleep(delay) // the slow way back
-					if _, err := c.Write(buf[:n]); err != nil {
-						return
-					}
-				}
-			}()
+			wg.Go(func() { serve(c, done) })
 		}
-	}()
+	})
 	return ln.Addr().String()
 }
 
