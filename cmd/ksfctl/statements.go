@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -123,8 +122,7 @@ func (c *cli) statementList(args []string, export bool) error {
 		_, err = c.out.Write(raw)
 		return err
 	}
-	q.Set("page", strconv.Itoa(*pg))
-	q.Set("per_page", strconv.Itoa(*per))
+	pageQuery(q, *pg, *per)
 	var p page[statementRecord]
 	raw, err := c.call("GET", "/admin/api/statements", q, nil, &p)
 	if err != nil || c.emit(raw) {

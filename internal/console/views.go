@@ -9,27 +9,18 @@ import (
 	"strings"
 	"time"
 
-	"github.com/shopspring/decimal"
-
 	"github.com/ksfsync/ksfsync/internal/history"
 	"github.com/ksfsync/ksfsync/internal/statement"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 	"github.com/ksfsync/ksfsync/internal/tz"
 )
 
-// Field labels: Chinese first, the 勤策 field name in small type.
-var labels = map[string]string{
-	"begin_balance": "期初余额", "zchje": "本期出货金额", "zthje": "本期退货金额", "zjkje": "本期缴款金额",
-	"zqmye": "期末余额", "zchsl": "本期出货数量", "zthsl": "本期退货数量", "zjcsl": "本期出货净数量",
-	"difference": "对账差异", "total_in": "入账合计", "total_out": "出账合计",
-}
-
 var kindLabels = map[string]string{tasks.DataTypeStatement: "货款对账单", tasks.DataTypeExpense: "费用对账单"}
 
 var vendorLabels = map[string]string{"waiqin": "勤策", "oms": "商派OMS", "jdy": "金蝶精斗云", "wdt": "旺店通"}
 
 var funcs = template.FuncMap{
-	"label":   func(f string) string { return labels[f] },
+	"ext":     history.Ext,
 	"outcome": func(o string) string { return history.OutcomeLabels[o] },
 	"kind":    func(k string) string { return kindLabels[k] },
 	"vendor": func(v string) string {
@@ -158,10 +149,12 @@ func (c *Console) overview(w http.ResponseWriter, r *http.Request) {
 		v.NextLink = Path + "/?" + query(f, "page", strconv.Itoa(pageNo+1))
 	}
 	v.Months, v.Tenants = monthOptions(periods, f.Month, c.cfg.Now()), tenantOptions(periods, f.Tenant)
-	v.Kinds = options(f.Kind, "", "全部类型", tasks.DataTypeStatement, "货款对账单", tasks.DataTypeExpense, "费用对账单")
-	v.Outcomes = options(f.Outcome, "", "全部结果", tasks.RunSaved, "已保存", tasks.RunFailed, "失败",
-		tasks.RunConfirmed, "已确认未覆盖", tasks.RunRetrying, "重试中")
-	base := history.Filter{Tenant: f.Tenant, Kind: f.Kind, Month: month}
+	v.Kinds = options(f.Kind, "", "全部类型", tasks.DataTypeStatement, kindLabels[tasks.DataTypeStatement],
+		tasks.DataTypeExpense, kindLabels[tasks.DataTypeExpense])
+	ol := history.OutcomeLabels
+	v.Outcomes = options(f.Outcome, "", "全部结果", tasks.RunSaved, ol[tasks.RunSaved], tasks.RunFailed, ol[tasks.RunFailed],
+		tasks.RunConfirmed, ol[tasks.RunConfirmed], tasks.RunRetrying, ol[tasks.RunRetrying])
+	base := mf
 	link := func(g history.Filter) string { return Path + "/?" + query(g) }
 	withOutcome := func(o string) history.Filter { g := base; g.Outcome = o; return g }
 	withDiff := base
@@ -322,15 +315,7 @@ func (c *Console) statement(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	if l.ex != nil {
-		seen := map[string]bool{}
-		for _, tr := range l.ex.Trade {
-			for _, e := range tr.Exts {
-				if !seen[e.Key] {
-					seen[e.Key] = true
-					v.ExtKeys = append(v.ExtKeys, e.Key)
-				}
-			}
-		}
+		v.ExtKeys = history.ExtKeys(l.ex)
 	}
 	if v.Failed && rec.TaskID != "" {
 		v.TaskLink = c.cfg.MonitoringPath + "/queues/" + tasks.QueueSync + "/tasks/" + url.PathEscape(rec.TaskID)
@@ -346,29 +331,10 @@ func (c *Console) statement(w http.ResponseWriter, r *http.Request) {
 }
 
 func equationOf(t *history.Totals) *equation {
-	p := func(s string) decimal.Decimal {
-		d, err := decimal.NewFromString(s)
-		if err != nil {
-			return decimal.Zero
-		}
-		return d
-	}
-	begin, end, pay, sales, ret := p(t.BeginBalance), p(t.Zqmye), p(t.Zjkje), p(t.Zchje), p(t.Zthje)
+	begin, end, pay, sales, ret := amount(t.BeginBalance), amount(t.Zqmye), amount(t.Zjkje), amount(t.Zchje), amount(t.Zthje)
 	moved := end.Sub(begin)
 	explained := pay.Sub(sales.Sub(ret))
 	diff := moved.Sub(explained)
 	return &equation{BeginBalance: t.BeginBalance, EndBalance: t.Zqmye, Payments: t.Zjkje, Sales: t.Zchje, Returns: t.Zthje,
 		Moved: moved.StringFixed(2), Explained: explained.StringFixed(2), Difference: diff.StringFixed(2), Balanced: diff.IsZero()}
 }
-
-// extValue is a trade ext by key, for the expense table.
-func extValue(exts []statement.Ext, key string) string {
-	for _, e := range exts {
-		if e.Key == key {
-			return e.Value
-		}
-	}
-	return ""
-}
-
-func init() { funcs["ext"] = extValue }

@@ -158,16 +158,7 @@ func WriteStatementCSV(w io.Writer, r *Record, st *statement.Statement, ex *stat
 			}
 		}
 	case ex != nil:
-		var keys []string
-		seen := map[string]bool{}
-		for _, tr := range ex.Trade {
-			for _, e := range tr.Exts {
-				if !seen[e.Key] {
-					seen[e.Key] = true
-					keys = append(keys, e.Key)
-				}
-			}
-		}
+		keys := ExtKeys(ex)
 		h := []string{"序号(serial_no)", "单据号(voucher_no)", "时间(trade_date)", "类型(trade_type)"}
 		if err := cw.Write(append(h, keys...)); err != nil {
 			return err
@@ -175,7 +166,7 @@ func WriteStatementCSV(w io.Writer, r *Record, st *statement.Statement, ex *stat
 		for _, tr := range ex.Trade {
 			row := []string{tr.SerialNo, tr.VoucherNo, tr.TradeDate, tr.TradeType}
 			for _, k := range keys {
-				row = append(row, ext(tr.Exts, k))
+				row = append(row, Ext(tr.Exts, k))
 			}
 			if err := cw.Write(cells(row...)); err != nil {
 				return err
@@ -191,4 +182,20 @@ func cells(v ...string) []string {
 		v[i] = cell(v[i])
 	}
 	return v
+}
+
+// ExtKeys are the ext names of an expense statement's trades, each once, in
+// the order they first appear: its table's columns.
+func ExtKeys(ex *statement.Expense) []string {
+	var keys []string
+	seen := map[string]bool{}
+	for _, tr := range ex.Trade {
+		for _, e := range tr.Exts {
+			if !seen[e.Key] {
+				seen[e.Key] = true
+				keys = append(keys, e.Key)
+			}
+		}
+	}
+	return keys
 }

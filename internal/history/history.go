@@ -267,13 +267,14 @@ func FromRun(r tasks.Run) (Record, any) {
 			body = e
 			rec.StatementNo = e.StatementNo
 			rec.Trades = len(e.Trade)
-			rec.Totals = &Totals{TotalIn: ext(e.Exts, "入账合计"), TotalOut: ext(e.Exts, "出账合计")}
+			rec.Totals = &Totals{TotalIn: Ext(e.Exts, "入账合计"), TotalOut: Ext(e.Exts, "出账合计")}
 		}
 	}
 	return rec, body
 }
 
-func ext(exts []statement.Ext, key string) string {
+// Ext is the value of a trade's ext named key ("" without one).
+func Ext(exts []statement.Ext, key string) string {
 	for _, e := range exts {
 		if e.Key == key {
 			return e.Value
