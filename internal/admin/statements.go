@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 
 	"github.com/ksfsync/ksfsync/internal/history"
@@ -37,18 +36,6 @@ func statementFilter(q url.Values) (history.Filter, error) {
 	return f, f.Validate()
 }
 
-func intParam(q url.Values, name string, def, max int) (int, error) {
-	v := q.Get(name)
-	if v == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil || n <= 0 || n > max {
-		return 0, errorf(http.StatusBadRequest, "%s=%q: a whole number from 1 to %d", name, v, max)
-	}
-	return n, nil
-}
-
 // GET /admin/api/statements
 func (s *Server) listStatements(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -57,17 +44,12 @@ func (s *Server) listStatements(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	page, err := intParam(q, "page", 1, 1<<20)
+	pg, err := pageFrom(q) // as /failed and /pushes: per_page capped, not refused
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	size, err := intParam(q, "per_page", history.DefaultPageSize, history.MaxPageSize)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	p, err := s.cfg.History.List(r.Context(), f, page, size)
+	p, err := s.cfg.History.List(r.Context(), f, pg.Number, pg.Size)
 	if err != nil {
 		s.fail(w, r, err)
 		return

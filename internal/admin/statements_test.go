@@ -100,7 +100,7 @@ func TestStatementsAPI(t *testing.T) {
 		"/admin/api/statements?outcome=ok":                                              400,
 		"/admin/api/statements?difference=maybe":                                        400,
 		"/admin/api/statements?mnth=2026-10":                                            400,
-		"/admin/api/statements?per_page=5000":                                           400,
+		"/admin/api/statements?per_page=0":                                              400,
 		"/admin/api/statements/one?tenant=t1&customer=C002":                             400,
 		"/admin/api/statements/one?tenant=t1&customer=C9&period=2026-10-01..2026-10-31": 404,
 	} {
