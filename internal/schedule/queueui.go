@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"google.golang.org/protobuf/encoding/protowire"
 
+	"github.com/ksfsync/ksfsync/internal/asynqwire"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 )
 
@@ -18,17 +18,18 @@ import (
 // catch-up and no last-day rule, and it would enqueue besides. So the
 // schedules are published in the same Redis records asynq's Scheduler
 // writes (asynq v0.26's SchedulerEntry and SchedulerEnqueueEvent protobuf
-// messages), which the queue UI's Schedulers page reads. A test reads them
-// back through asynq.Inspector, so an asynq upgrade that changes them fails
-// the build's tests.
+// messages, internal/asynqwire), which the queue UI's Schedulers page
+// reads. A test reads them back through asynq.Inspector, so an asynq upgrade
+// that changes them fails the build's tests.
 const (
-	uiAllSchedulers = "asynq:schedulers"           // sorted set: entries key → expiry
-	uiEntriesKey    = "asynq:schedulers:{ksfsync}" // list of encoded entries, one writer shape for all processes
-	uiHistoryPrefix = "asynq:scheduler_history:"   // + entry id: sorted set of enqueue events
-	uiMaxEvents     = 1000                         // asynq keeps as many
-	uiTTL           = 90 * time.Second
-	uiEvery         = 30 * time.Second
+	uiMaxEvents = 1000 // asynq keeps as many
+	uiTTL       = 90 * time.Second
+	uiEvery     = 30 * time.Second
 )
+
+// uiEntries is the one entry list every process running the scheduler
+// writes (the same list from each).
+var uiEntries = asynqwire.SchedulerEntriesKey("ksfsync")
 
 // UIEntryID is the queue UI's id of a schedule's entry.
 func UIEntryID(sch Schedule) string { return "ksfsync-" + sch.Tenant + "-" + sch.Name }
@@ -50,12 +51,13 @@ func (s *Scheduler) publishUI(ctx context.Context, rdb redis.UniversalClient) er
 		opts := []string{fmt.Sprintf("Queue(%q)", tasks.QueuePush),
 			fmt.Sprintf("TaskID(%q)", RunID(sch.Tenant, sch.Name, start, end)+":{data type}"),
 			"Origin(" + tasks.ScheduleOrigin(sch.Name) + ")"}
-		args = append(args, encodeEntry(UIEntryID(sch), sch.Cron.String()+" (Asia/Shanghai)", tasks.TypePush, payload, opts, next, prev))
+		args = append(args, asynqwire.SchedulerEntry{ID: UIEntryID(sch), Spec: sch.Cron.String() + " (Asia/Shanghai)",
+			TaskType: tasks.TypePush, Payload: payload, Options: opts, Next: next, Prev: prev}.Encode())
 	}
-	if err := rdb.ZAdd(ctx, uiAllSchedulers, redis.Z{Score: float64(now.Add(uiTTL).Unix()), Member: uiEntriesKey}).Err(); err != nil {
+	if err := rdb.ZAdd(ctx, asynqwire.AllSchedulers, redis.Z{Score: float64(now.Add(uiTTL).Unix()), Member: uiEntries}).Err(); err != nil {
 		return err
 	}
-	return writeEntries.Run(ctx, rdb, []string{uiEntriesKey}, args...).Err()
+	return writeEntries.Run(ctx, rdb, []string{uiEntries}, args...).Err()
 }
 
 var writeEntries = redis.NewScript(`
@@ -66,8 +68,8 @@ return 1`)
 
 // recordUIEvent adds a queued run to the entry's history in the queue UI.
 func recordUIEvent(ctx context.Context, p redis.Pipeliner, sch Schedule, taskID string, at time.Time) {
-	key := uiHistoryPrefix + UIEntryID(sch)
-	p.ZAdd(ctx, key, redis.Z{Score: float64(at.Unix()), Member: encodeEvent(taskID, at)})
+	key := asynqwire.SchedulerHistoryKey(UIEntryID(sch))
+	p.ZAdd(ctx, key, redis.Z{Score: float64(at.Unix()), Member: asynqwire.EncodeEnqueueEvent(taskID, at)})
 	p.ZRemRangeByRank(ctx, key, 0, -uiMaxEvents-1)
 }
 
@@ -88,52 +90,4 @@ func (s *Scheduler) RunUI(ctx context.Context) {
 		case <-s.opt.Clock.After(uiEvery):
 		}
 	}
-}
-
-// encodeEntry is asynq's SchedulerEntry message: id 1, spec 2, task_type 3,
-// task_payload 4, enqueue_options 5 (repeated), next_enqueue_time 6,
-// prev_enqueue_time 7 (google.protobuf.Timestamp).
-func encodeEntry(id, spec, typ string, payload []byte, opts []string, next, prev time.Time) []byte {
-	var b []byte
-	b = protowire.AppendTag(b, 1, protowire.BytesType)
-	b = protowire.AppendString(b, id)
-	b = protowire.AppendTag(b, 2, protowire.BytesType)
-	b = protowire.AppendString(b, spec)
-	b = protowire.AppendTag(b, 3, protowire.BytesType)
-	b = protowire.AppendString(b, typ)
-	b = protowire.AppendTag(b, 4, protowire.BytesType)
-	b = protowire.AppendBytes(b, payload)
-	for _, o := range opts {
-		b = protowire.AppendTag(b, 5, protowire.BytesType)
-		b = protowire.AppendString(b, o)
-	}
-	b = protowire.AppendTag(b, 6, protowire.BytesType)
-	b = protowire.AppendBytes(b, timestamp(next))
-	b = protowire.AppendTag(b, 7, protowire.BytesType)
-	b = protowire.AppendBytes(b, timestamp(prev))
-	return b
-}
-
-// encodeEvent is asynq's SchedulerEnqueueEvent: task_id 1, enqueue_time 2.
-func encodeEvent(taskID string, at time.Time) []byte {
-	var b []byte
-	b = protowire.AppendTag(b, 1, protowire.BytesType)
-	b = protowire.AppendString(b, taskID)
-	b = protowire.AppendTag(b, 2, protowire.BytesType)
-	return protowire.AppendBytes(b, timestamp(at))
-}
-
-// timestamp is a google.protobuf.Timestamp: seconds 1, nanos 2; the zero
-// time as asynq writes it (timestamppb.New of time.Time{}).
-func timestamp(t time.Time) []byte {
-	var b []byte
-	if s := t.Unix(); s != 0 {
-		b = protowire.AppendTag(b, 1, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(s))
-	}
-	if n := t.Nanosecond(); n != 0 {
-		b = protowire.AppendTag(b, 2, protowire.VarintType)
-		b = protowire.AppendVarint(b, uint64(n))
-	}
-	return b
 }
