@@ -17,7 +17,7 @@ import (
 	"github.com/ksfsync/ksfsync/internal/history"
 	"github.com/ksfsync/ksfsync/internal/metrics"
 	"github.com/ksfsync/ksfsync/internal/redisconn"
-	"github.com/ksfsync/ksfsync/internal/tasks"
+	"github.com/ksfsync/ksfsync/internal/schedule"
 )
 
 // checkAdminToken refuses a short KSF_ADMIN_TOKEN off loopback and warns
@@ -32,8 +32,10 @@ func checkAdminToken(cfg *config.Config, addr string, log zerolog.Logger) error 
 
 // newAdmin builds the admin listener's handler (API, queue UI, metrics,
 // health) on the process's Redis.
-// defaultTenant is what a resync naming no tenant gets ("" = KSF_TENANT_ID).
-func newAdmin(cfg *config.Config, defaultTenant string, conn *redisconn.Conn, store *failures.Store, hist *history.Store, m *metrics.Metrics, client *asynq.Client, log zerolog.Logger) (*admin.Server, error) {
+// defaultTenant is what a resync naming no tenant gets ("" = KSF_TENANT_ID);
+// sched serves the schedules' listing and "run now".
+func newAdmin(cfg *config.Config, defaultTenant string, conn *redisconn.Conn, store *failures.Store, hist *history.Store,
+	m *metrics.Metrics, client *asynq.Client, sched *schedule.Scheduler, log zerolog.Logger) (*admin.Server, error) {
 	if defaultTenant == "" {
 		defaultTenant = cfg.TenantID
 	}
@@ -49,9 +51,9 @@ func newAdmin(cfg *config.Config, defaultTenant string, conn *redisconn.Conn, st
 		Failures:      store,
 		History:       hist,
 		Metrics:       m,
-		Enqueue:       func(ctx context.Context, p tasks.Push) (bool, error) { return tasks.Enqueue(ctx, client, p) },
+		Enqueue:       enqueueOn(client),
 		DefaultTenant: defaultTenant,
-		Schedules:     adminSchedules(cfg, conn, client),
+		Schedules:     sched,
 		Logger:        log,
 	})
 }

@@ -136,7 +136,7 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 	r.pushSrv = newPushServer(push, cfg.PushBodyTimeout, log)
 	r.pushSrv.ConnState = r.connState
 	adm, err := newAdmin(cfg, r.AdminDefaultTenant, r.conn, failures.New(r.conn.Client, failures.Options{}),
-		newHistory(cfg, r.conn.Client, r.Metrics, log), r.Metrics, client, log)
+		newHistory(cfg, r.conn.Client, r.Metrics, log), r.Metrics, client, adminSchedules(cfg, r.conn, client), log)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,5 +127,28 @@ func TestEndToEndScheduledMonthlyClose(t *testing.T) {
 	}
 	if v := series(fams, "ksf_schedule_last_run_jobs", append(labels, "state", "done")...); v != float64(2*n) {
 		t.Errorf("ksf_schedule_last_run_jobs{done} = %v", v)
+	}
+
+	// "Run now" through the worker's admin API is a fire of the worker's own
+	// scheduler: counted in the same series.
+	req, err := http.NewRequest(http.MethodPost, "http://"+x.worker.AdminAddr()+"/admin/api/schedules/monthly-close/run?tenant="+x.tenant,
+		strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer t")
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("run now: %d %s", resp.StatusCode, b)
+	}
+	fams = scrapeAdmin(t, x.worker.AdminAddr(), "t")
+	if v := series(fams, "ksf_schedule_fires_total", append(labels, "outcome", "queued")...); v != 2 {
+		t.Errorf("after run now, ksf_schedule_fires_total{queued} = %v, want 2", v)
 	}
 }

@@ -23,7 +23,7 @@ func startSchedules(cfg *config.Config, conn *redisconn.Conn, client *asynq.Clie
 		Fire:       cfg.Scheduler,
 		CatchUp:    cfg.ScheduleCatchUp,
 		Redis:      conn.Client,
-		Enqueue:    func(ctx context.Context, p tasks.Push) (bool, error) { return tasks.Enqueue(ctx, client, p) },
+		Enqueue:    enqueueOn(client),
 		Registerer: m.Registry(),
 		Logger:     log,
 	})
@@ -39,9 +39,14 @@ func startSchedules(cfg *config.Config, conn *redisconn.Conn, client *asynq.Clie
 	return p, nil
 }
 
-// adminSchedules serves the listing and "run now" of the admin API; it
-// fires nothing by itself.
+// adminSchedules serves the listing and "run now" of the receiver's admin
+// API; it fires nothing by itself. (The worker's admin API uses the
+// worker's own scheduler, whose runs are counted in its metrics.)
 func adminSchedules(cfg *config.Config, conn *redisconn.Conn, client *asynq.Client) *schedule.Scheduler {
-	return schedule.New(cfg.Schedules, func(ctx context.Context, p tasks.Push) (bool, error) { return tasks.Enqueue(ctx, client, p) },
-		schedule.Options{Runs: schedule.NewRuns(conn.Client, nil)})
+	return schedule.New(cfg.Schedules, enqueueOn(client), schedule.Options{Runs: schedule.NewRuns(conn.Client, nil)})
+}
+
+// enqueueOn queues pushes (resyncs, scheduled runs) through client.
+func enqueueOn(client *asynq.Client) func(context.Context, tasks.Push) (bool, error) {
+	return func(ctx context.Context, p tasks.Push) (bool, error) { return tasks.Enqueue(ctx, client, p) }
 }

@@ -190,7 +190,7 @@ func (w *Worker) Open(ctx context.Context) (err error) {
 	if w.adminL, err = listenAdmin(cfg, config.DefaultWorkerAdminAddr); err != nil {
 		return err
 	}
-	adm, err := newAdmin(cfg, w.AdminDefaultTenant, w.conn, store, hist, w.Metrics, client, log)
+	adm, err := newAdmin(cfg, w.AdminDefaultTenant, w.conn, store, hist, w.Metrics, client, w.sched.Scheduler, log)
 	if err != nil {
 		return err
 	}
