@@ -107,9 +107,7 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 	if r.Observer == nil {
 		r.Observer = r.Metrics
 	}
-	client := asynq.NewClientFromRedisClient(r.conn.Client)
 	h, err := webhook.New(webhook.Options{
-		Client:   client,
 		Verifier: Verifiers(cfg),
 		Ready:    r.conn.Ping,
 		Logger:   log,
@@ -135,6 +133,7 @@ func (r *Receiver) Open(ctx context.Context) (err error) {
 	}
 	r.pushSrv = newPushServer(push, cfg.PushBodyTimeout, log)
 	r.pushSrv.ConnState = r.connState
+	client := asynq.NewClientFromRedisClient(r.conn.Client) // resyncs and "run now" of the admin API
 	adm, err := newAdmin(cfg, r.AdminDefaultTenant, r.conn, failures.New(r.conn.Client, failures.Options{}),
 		newHistory(cfg, r.conn.Client, r.Metrics, log), r.Metrics, client, adminSchedules(cfg, r.conn, client), log)
 	if err != nil {
