@@ -87,6 +87,11 @@ func TestProcessesFireOnce(t *testing.T) {
 			if err != nil || !fired.Equal(fireAt) {
 				t.Errorf("last fire time %s, %v; want %s", fired, err, fireAt)
 			}
+			// Kept until the next fire, however far: a quarterly schedule's
+			// last fire must not expire into "never ran" (the alert).
+			if ttl, err := rdb.TTL(context.Background(), firedPrefix+tenant+":monthly-close").Result(); err != nil || ttl != -1 {
+				t.Errorf("last fire time's TTL %v, %v; want none", ttl, err)
+			}
 			run, err := NewRuns(rdb, nil).Last(context.Background(), tenant, "monthly-close")
 			if err != nil || run == nil || run.ID != runID || run.Pushes != 2 || run.QueuedAt == nil {
 				t.Fatalf("last run %+v, %v", run, err)

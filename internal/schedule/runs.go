@@ -17,7 +17,7 @@ import (
 const (
 	runKeyPrefix  = "ksf:schedule:run:"   // + run id: a hash, see Run
 	lastKeyPrefix = "ksf:schedule:last:"  // + tenant:name: the id of the schedule's latest queued run
-	firedPrefix   = "ksf:schedule:fired:" // + tenant:name: the latest fire time whose run is queued (Unix s)
+	firedPrefix   = "ksf:schedule:fired:" // + tenant:name: the latest fire time whose run is queued (Unix s); never expires
 )
 
 // RunRetention keeps a run record (as long as the ksf:push audit trail
@@ -99,17 +99,19 @@ func (r *Runs) queued(ctx context.Context, sch Schedule, runID string) error {
 }
 
 // fired records that the run of fire time at is queued (by this process or
-// another): the alert on a missed run compares it with the due time.
+// another): the alert on a missed run compares it with the due time. The
+// key does not expire (one per schedule): a schedule firing less often
+// than RunRetention would otherwise lose its last fire and look never run.
 func (r *Runs) fired(ctx context.Context, sch Schedule, at time.Time) error {
 	if r == nil {
 		return nil
 	}
-	return setMax.Run(ctx, r.rdb, []string{firedPrefix + sch.Tenant + ":" + sch.Name}, at.Unix(), int(RunRetention.Seconds())).Err()
+	return setMax.Run(ctx, r.rdb, []string{firedPrefix + sch.Tenant + ":" + sch.Name}, at.Unix()).Err()
 }
 
 var setMax = redis.NewScript(`
 local cur = tonumber(redis.call("GET", KEYS[1]) or "0")
-if tonumber(ARGV[1]) > cur then redis.call("SET", KEYS[1], ARGV[1], "EX", ARGV[2]) end
+if tonumber(ARGV[1]) > cur then redis.call("SET", KEYS[1], ARGV[1]) end
 return 1`)
 
 // LastFired is the latest fire time whose run is queued (zero if none).
