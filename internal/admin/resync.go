@@ -108,7 +108,7 @@ func (s *Server) resyncPush(req resyncRequest) (tasks.Push, error) {
 	now := s.cfg.Now()
 	return tasks.Push{
 		TenantID:   tenant,
-		MsgID:      "resync-" + strings.ReplaceAll(uuid.NewString(), "-", ""),
+		MsgID:      tasks.ResyncMsgIDPrefix + strings.ReplaceAll(uuid.NewString(), "-", ""),
 		DataType:   req.DataType,
 		Timestamp:  strconv.FormatInt(now.UnixMilli(), 10),
 		Data:       data,

@@ -166,10 +166,10 @@ func (r Record) HasDifference() bool { return r.Difference != "" }
 
 // Origin is "resync" when an operator asked for the run, "push" otherwise.
 func (r Record) Origin() string {
-	if strings.HasPrefix(r.MsgID, "resync-") {
+	if strings.HasPrefix(r.MsgID, tasks.ResyncMsgIDPrefix) {
 		return "resync"
 	}
-	if strings.HasPrefix(r.MsgID, "schedule:") {
+	if strings.HasPrefix(r.MsgID, tasks.ScheduleRunIDPrefix) {
 		return "schedule"
 	}
 	return "push"

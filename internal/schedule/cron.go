@@ -11,8 +11,7 @@ import (
 	"github.com/ksfsync/ksfsync/internal/tz"
 )
 
-// Zone is where cron expressions and periods are evaluated. (After the
-// composition-root split this becomes tz.Shanghai.)
+// Zone is where cron expressions and periods are evaluated.
 var Zone = tz.Shanghai
 
 // starBit is robfig/cron's mark of a field written as * or ?.

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ksfsync/ksfsync/internal/tasks"
 )
 
 // Period kinds of a schedule.
@@ -13,11 +15,6 @@ const (
 	MonthToDate = "month_to_date" // the 1st of the fire date's month .. the fire date
 	daysPrefix  = "days:"         // days:N: the N days before the fire date
 )
-
-// MaxDays bounds days:N (a push may ask at most 366 days).
-const MaxDays = 366
-
-const dateLayout = "2006-01-02"
 
 // Period is what a schedule builds, relative to the day it fires (in
 // Asia/Shanghai).
@@ -34,8 +31,8 @@ func ParsePeriod(s string) (Period, error) {
 		return Period{kind: s}, nil
 	case strings.HasPrefix(s, daysPrefix):
 		n, err := strconv.Atoi(strings.TrimPrefix(s, daysPrefix))
-		if err != nil || n < 1 || n > MaxDays {
-			return Period{}, fmt.Errorf("period %q: days:N needs a whole N from 1 to %d", s, MaxDays)
+		if err != nil || n < 1 || n > tasks.MaxDays {
+			return Period{}, fmt.Errorf("period %q: days:N needs a whole N from 1 to %d", s, tasks.MaxDays)
 		}
 		return Period{kind: daysPrefix, days: n}, nil
 	case s == "":
@@ -72,5 +69,5 @@ func (p Period) Range(t time.Time) (start, end string) {
 	default:
 		s, e = today.AddDate(0, 0, -p.days), today.AddDate(0, 0, -1)
 	}
-	return s.Format(dateLayout), e.Format(dateLayout)
+	return s.Format(time.DateOnly), e.Format(time.DateOnly)
 }

@@ -144,7 +144,7 @@ end
 return 1`)
 
 func (r *Runs) add(ctx context.Context, runID string, kv ...any) error {
-	if r == nil || !strings.HasPrefix(runID, "schedule:") {
+	if r == nil || !strings.HasPrefix(runID, tasks.ScheduleRunIDPrefix) {
 		return nil
 	}
 	args := append([]any{r.now().Unix()}, kv...)

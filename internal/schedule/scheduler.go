@@ -30,7 +30,7 @@ const maxWait = time.Minute
 
 // RunID is a scheduled run's id: schedule:{tenantId}:{name}:{start}:{end}.
 func RunID(tenant, name, start, end string) string {
-	return "schedule:" + tenant + ":" + name + ":" + start + ":" + end
+	return tasks.ScheduleRunIDPrefix + tenant + ":" + name + ":" + start + ":" + end
 }
 
 // EnqueueFunc queues one ksf:push task (tasks.Enqueue has this shape).

@@ -21,6 +21,13 @@ const (
 	OriginSchedulePrefix = "schedule:"
 )
 
+// MsgID prefixes of the pushes ksfsync makes itself (the run history tells
+// their origin by them).
+const (
+	ResyncMsgIDPrefix   = "resync-"   // + a random id: an operator's resync
+	ScheduleRunIDPrefix = "schedule:" // + {tenantId}:{name}:{start}:{end}: a scheduled run
+)
+
 // ScheduleOrigin is the origin of a run of the schedule named name.
 func ScheduleOrigin(name string) string { return OriginSchedulePrefix + name }
 
