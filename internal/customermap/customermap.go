@@ -84,17 +84,6 @@ const (
 	UnlistedIdentity
 )
 
-// ParseUnlisted reads KSF_CUSTOMER_MAP_UNLISTED: "refuse" or "identity".
-func ParseUnlisted(s string) (Unlisted, error) {
-	switch s {
-	case "refuse":
-		return UnlistedRefuse, nil
-	case "identity":
-		return UnlistedIdentity, nil
-	}
-	return 0, fmt.Errorf("%q is neither refuse nor identity", s)
-}
-
 // ErrUnlisted: a map is configured and does not list the customer.
 var ErrUnlisted = errors.New("customer not in the customer map")
 
@@ -128,7 +117,7 @@ func (m *Map) Each(fn func(Entry) error) error {
 
 // Sentinels for errors.Is on a *Error.
 var (
-	ErrHeader    = errors.New("header must be exactly " + Header)
+	ErrHeader    = errors.New("header must begin with " + Header)
 	ErrColumns   = errors.New("wrong number of cells")
 	ErrEmptyCode = errors.New("empty customer_code")
 	ErrDuplicate = errors.New("duplicate customer_code")
