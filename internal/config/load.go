@@ -16,6 +16,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/ksfsync/ksfsync/internal/schedule"
+	"github.com/ksfsync/ksfsync/internal/tasks"
 )
 
 // variable is one KSF_* setting: its name and how it lands in Config. The
@@ -55,14 +56,7 @@ var variables = []variable{
 	{name: "KSF_PUSH_MAX_AGE", set: func(c *Config, v string) (err error) { c.PushMaxAge, err = duration(v); return err }},
 	{name: "KSF_PUSH_MAX_SKEW", set: func(c *Config, v string) (err error) { c.PushMaxSkew, err = positiveDuration(v); return err }},
 	{name: "KSF_PUSH_BODY_TIMEOUT", set: func(c *Config, v string) (err error) { c.PushBodyTimeout, err = positiveDuration(v); return err }},
-	{name: "KSF_PUSH_MAX_LARGE_BODIES", set: func(c *Config, v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return errors.New("is not a whole number above 0")
-		}
-		c.PushMaxLargeBodies = n
-		return nil
-	}},
+	{name: "KSF_PUSH_MAX_LARGE_BODIES", set: func(c *Config, v string) (err error) { c.PushMaxLargeBodies, err = positive(v); return err }},
 	{name: "KSF_WAIQIN_BASE_URL", set: func(c *Config, v string) error { c.Waiqin.BaseURL = v; return checkHTTPURL(v) }},
 	{name: "KSF_WAIQIN_OPENID", set: func(c *Config, v string) error { c.Waiqin.OpenID = v; return nil }},
 	{name: "KSF_WAIQIN_APPKEY", secret: true, set: func(c *Config, v string) error { c.Waiqin.AppKey = Secret(v); return nil }},
@@ -112,14 +106,7 @@ var variables = []variable{
 	}},
 	{name: "KSF_WDT_RPS", set: func(c *Config, v string) (err error) { c.WDT.RPS, err = rps(v); return err }},
 	{name: "KSF_CUSTOMER_MAP", set: func(c *Config, v string) error { c.CustomerMap = v; return nil }},
-	{name: "KSF_WORKER_CONCURRENCY", set: func(c *Config, v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil || n <= 0 {
-			return errors.New("is not a whole number above 0")
-		}
-		c.WorkerConcurrency = n
-		return nil
-	}},
+	{name: "KSF_WORKER_CONCURRENCY", set: func(c *Config, v string) (err error) { c.WorkerConcurrency, err = positive(v); return err }},
 	{name: "KSF_SCHEDULER", set: func(c *Config, v string) error {
 		if err := oneOf(v, "on", "off"); err != nil {
 			return err
@@ -154,14 +141,7 @@ var variables = []variable{
 		c.History.BodyMaxBytes, err = positive(v)
 		return err
 	}},
-	{name: "KSF_HISTORY_RETENTION", set: func(c *Config, v string) error {
-		d, err := time.ParseDuration(v)
-		if err != nil || d <= 0 {
-			return errors.New("is not a Go duration above 0 such as 9600h")
-		}
-		c.History.Retention = d
-		return nil
-	}},
+	{name: "KSF_HISTORY_RETENTION", set: func(c *Config, v string) (err error) { c.History.Retention, err = positiveDuration(v); return err }},
 	{name: "KSF_HISTORY_MAX_PERIODS", set: func(c *Config, v string) (err error) { c.History.MaxPeriods, err = positive(v); return err }},
 	// Read by other programs, never by Load: known so they are not typos.
 	{name: "KSF_TEST_REDIS_URL", other: true},           // the integration tests' Redis
@@ -341,7 +321,7 @@ func (c *Config) parseSchedules() []error {
 			sp.Period = schedule.LastMonth
 		}
 		if len(sp.DataTypes) == 0 {
-			sp.DataTypes = []string{"ksf_statement", "ksf_expense"}
+			sp.DataTypes = []string{tasks.DataTypeStatement, tasks.DataTypeExpense}
 		}
 		specs = append(specs, sp)
 	} else if sp.Name != "" || sp.Period != "" || len(sp.DataTypes) > 0 || len(sp.Customers) > 0 {
