@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/ksfsync/ksfsync/internal/retry"
 )
@@ -93,4 +94,26 @@ func Transport(vendor, op string, ctx context.Context, err error) error {
 		err = ue.Err
 	}
 	return &Error{Vendor: vendor, Op: op, Message: "request failed: " + err.Error(), Err: err}
+}
+
+// busyWords mark a vendor's refusal that says "try again later", whatever
+// its code, in the words the vendors use.
+var busyWords = []string{"繁忙", "频繁", "限流", "稍后", "超时", "busy", "rate limit", "too many", "timeout", "timed out", "try again"}
+
+// SaysBusy reports whether msg, a vendor's error text, says the service is
+// busy or rate-limited: in busyWords, or in the vendor's own words (more).
+// Such a refusal is worth retrying whatever its code.
+func SaysBusy(msg string, more ...string) bool {
+	m := strings.ToLower(msg)
+	for _, w := range busyWords {
+		if strings.Contains(m, w) {
+			return true
+		}
+	}
+	for _, w := range more {
+		if strings.Contains(m, w) {
+			return true
+		}
+	}
+	return false
 }

@@ -92,3 +92,23 @@ func TestOutcome(t *testing.T) {
 		}
 	}
 }
+
+func TestSaysBusy(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		msg  string
+		more []string
+		want bool
+	}{
+		{"系统繁忙，请稍后再试", nil, true},
+		{"Rate Limit exceeded", nil, true},
+		{"request Timed Out", nil, true},
+		{"对账单号为空", nil, false},
+		{"字段长度超过限制", nil, false},             // a validation refusal, for most vendors
+		{"调用次数超过限制", []string{"超过限制"}, true}, // 精斗云's rate limit
+	} {
+		if got := upstream.SaysBusy(c.msg, c.more...); got != c.want {
+			t.Errorf("SaysBusy(%q, %q) = %v, want %v", c.msg, c.more, got, c.want)
+		}
+	}
+}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/ksfsync/ksfsync/internal/upstream"
 )
@@ -118,7 +117,7 @@ func (c *Client) classify(op string, status int, body []byte) (result, error) {
 		e.Permanent = false
 	case c.tokenCodes[code] && op != OpToken:
 		return result{tokenFail: true}, e
-	case busy(desc):
+	case upstream.SaysBusy(desc, busyWords...):
 		// 精斗云 lists few codes; a refusal that says the service is busy
 		// or rate-limited is worth retrying whatever its code.
 		e.Permanent = false
@@ -126,15 +125,5 @@ func (c *Client) classify(op string, status int, body []byte) (result, error) {
 	return result{}, e
 }
 
-// busyWords mark a "try again later" description.
-var busyWords = []string{"繁忙", "频繁", "限流", "稍后", "超时", "超过限制", "调用次数", "busy", "rate limit", "too many", "timeout", "try again"}
-
-func busy(desc string) bool {
-	d := strings.ToLower(desc)
-	for _, w := range busyWords {
-		if strings.Contains(d, w) {
-			return true
-		}
-	}
-	return false
-}
+// busyWords are 精斗云's own words for a rate limit, beside upstream's.
+var busyWords = []string{"超过限制", "调用次数"}

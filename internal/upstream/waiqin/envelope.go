@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/ksfsync/ksfsync/internal/upstream"
 )
 
 // Return codes 勤策 documents.
@@ -134,9 +136,6 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// busyWords mark a refusal that says "try again later" whatever its code.
-var busyWords = []string{"繁忙", "稍后", "频繁", "限流", "超时", "busy", "timeout", "too many", "try again"}
-
 // permanentCode classifies a non-zero return_code: 100608 and 1 (validation
 // and generic refusal) and any code not known to be transient are permanent,
 // unless the message says the service is busy.
@@ -147,11 +146,5 @@ func (c *Client) permanentCode(code, msg string) bool {
 	if _, ok := c.transientCodes[code]; ok {
 		return false
 	}
-	lower := strings.ToLower(msg)
-	for _, w := range busyWords {
-		if strings.Contains(lower, w) {
-			return false
-		}
-	}
-	return true
+	return !upstream.SaysBusy(msg)
 }

@@ -222,17 +222,8 @@ func businessError(code, sub, msg, detail, solution string) *upstream.Error {
 	return &upstream.Error{Vendor: Vendor, Op: Method, Code: c, Message: clipMsg(m), Permanent: !transient}
 }
 
-var busyWords = []string{"繁忙", "busy", "限流", "频繁", "稍后", "超时", "timeout", "timed out", "too many", "try again"}
-
-func busy(s string) bool {
-	s = strings.ToLower(s)
-	for _, w := range busyWords {
-		if strings.Contains(s, w) {
-			return true
-		}
-	}
-	return false
-}
+// busy: a refusal that says "try again later" (upstream.SaysBusy).
+func busy(s string) bool { return upstream.SaysBusy(s) }
 
 func joinMsg(a, b string) string {
 	switch {
