@@ -1,13 +1,11 @@
 package admin
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/ksfsync/ksfsync/internal/history"
-	"github.com/ksfsync/ksfsync/internal/statement"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 	"github.com/ksfsync/ksfsync/internal/tz"
 )
@@ -98,46 +96,13 @@ func (s *Server) statementSummary(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, sum)
 }
 
-// oneStatement is the answer of GET /admin/api/statements/one.
-type oneStatement struct {
-	Record    history.Record       `json:"record"`
-	Runs      []history.Record     `json:"runs"`
-	Statement *statement.Statement `json:"statement,omitempty"`
-	Expense   *statement.Expense   `json:"expense,omitempty"`
-}
-
-// loadOne reads one statement's record, runs and kept body.
-func (s *Server) loadOne(r *http.Request) (oneStatement, error) {
-	q := r.URL.Query()
-	key, customer, err := oneKey(q, s.cfg.DefaultTenant)
+// loadOne reads the statement the request names.
+func (s *Server) loadOne(r *http.Request) (history.One, error) {
+	key, customer, err := oneKey(r.URL.Query(), s.cfg.DefaultTenant)
 	if err != nil {
-		return oneStatement{}, err
+		return history.One{}, err
 	}
-	rec, err := s.cfg.History.Get(r.Context(), key, customer)
-	if err != nil {
-		return oneStatement{}, err
-	}
-	out := oneStatement{Record: rec}
-	if out.Runs, err = s.cfg.History.Runs(r.Context(), key, customer); err != nil {
-		return out, err
-	}
-	if key.DataType == tasks.DataTypeExpense {
-		var e statement.Expense
-		err = s.cfg.History.Body(r.Context(), key, customer, &e)
-		if err == nil {
-			out.Expense = &e
-		}
-	} else {
-		var st statement.Statement
-		err = s.cfg.History.Body(r.Context(), key, customer, &st)
-		if err == nil {
-			out.Statement = &st
-		}
-	}
-	if err != nil && !errors.Is(err, history.ErrNotFound) {
-		return out, err
-	}
-	return out, nil
+	return s.cfg.History.One(r.Context(), key, customer)
 }
 
 // oneKey reads tenant, kind, customer and period of one statement.

@@ -24,7 +24,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/ksfsync/ksfsync/internal/history"
-	"github.com/ksfsync/ksfsync/internal/statement"
 	"github.com/ksfsync/ksfsync/internal/tasks"
 	"github.com/ksfsync/ksfsync/internal/tz"
 )
@@ -235,40 +234,6 @@ func (c *Console) oneFrom(q url.Values) (history.PeriodKey, string, error) {
 	return history.PeriodKey{Tenant: tenant, DataType: f.Kind, StartDate: start, EndDate: end}, customer, nil
 }
 
-// loaded is one statement as kept.
-type loaded struct {
-	rec  history.Record
-	runs []history.Record
-	st   *statement.Statement
-	ex   *statement.Expense
-}
-
-func (c *Console) load(ctx context.Context, key history.PeriodKey, customer string) (loaded, error) {
-	var l loaded
-	var err error
-	if l.rec, err = c.cfg.History.Get(ctx, key, customer); err != nil {
-		return l, err
-	}
-	if l.runs, err = c.cfg.History.Runs(ctx, key, customer); err != nil {
-		return l, err
-	}
-	if key.DataType == tasks.DataTypeExpense {
-		var e statement.Expense
-		if err = c.cfg.History.Body(ctx, key, customer, &e); err == nil {
-			l.ex = &e
-		}
-	} else {
-		var s statement.Statement
-		if err = c.cfg.History.Body(ctx, key, customer, &s); err == nil {
-			l.st = &s
-		}
-	}
-	if err != nil && !errors.Is(err, history.ErrNotFound) {
-		return l, err
-	}
-	return l, nil
-}
-
 // GET /console/export.csv
 func (c *Console) exportList(w http.ResponseWriter, r *http.Request) {
 	f := filterFrom(r.URL.Query())
@@ -292,13 +257,13 @@ func (c *Console) exportOne(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	l, err := c.load(r.Context(), key, customer)
+	l, err := c.cfg.History.One(r.Context(), key, customer)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
 	history.SetCSVHeaders(w, "statement-"+history.FileNamePart(customer)+"-"+key.StartDate+".csv")
-	_ = history.WriteStatementCSV(w, &l.rec, l.st, l.ex)
+	_ = history.WriteStatementCSV(w, &l.Record, l.Statement, l.Expense)
 }
 
 // POST /console/replay (form: task_id, back)

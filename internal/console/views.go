@@ -282,20 +282,20 @@ func (c *Console) statement(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	l, err := c.load(ctx, key, customer)
+	l, err := c.cfg.History.One(ctx, key, customer)
 	if err != nil {
 		c.fail(w, r, err)
 		return
 	}
-	rec := l.rec
+	rec := l.Record
 	v := statementView{page: c.page(customer + " " + kindLabels[key.DataType] + " " + rec.Period()), Rec: rec,
-		Kind: kindLabels[key.DataType], St: l.st, Ex: l.ex, Runs: l.runs,
+		Kind: kindLabels[key.DataType], St: l.Statement, Ex: l.Expense, Runs: l.Runs,
 		Failed:   rec.Outcome == tasks.RunFailed || rec.Outcome == tasks.RunRetrying,
 		Back:     Path + "/statement?" + statementQuery(&rec),
 		CSVLink:  Path + "/statement.csv?" + statementQuery(&rec),
 		ListLink: Path + "/?" + query(history.Filter{Tenant: rec.Tenant, Month: rec.Month()}),
 	}
-	v.BodyAbsent = l.st == nil && l.ex == nil
+	v.BodyAbsent = l.Statement == nil && l.Expense == nil
 	if t := rec.Totals; t != nil {
 		if key.DataType == tasks.DataTypeExpense {
 			v.Totals = []totalField{{"入账合计", "total_in", t.TotalIn, ""}, {"出账合计", "total_out", t.TotalOut, ""}}
@@ -314,8 +314,8 @@ func (c *Console) statement(w http.ResponseWriter, r *http.Request) {
 			v.Eq = equationOf(t)
 		}
 	}
-	if l.ex != nil {
-		v.ExtKeys = history.ExtKeys(l.ex)
+	if l.Expense != nil {
+		v.ExtKeys = history.ExtKeys(l.Expense)
 	}
 	if v.Failed && rec.TaskID != "" {
 		v.TaskLink = c.cfg.MonitoringPath + "/queues/" + tasks.QueueSync + "/tasks/" + url.PathEscape(rec.TaskID)

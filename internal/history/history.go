@@ -529,3 +529,40 @@ func sumDifference(sum decimal.Decimal, d string) decimal.Decimal {
 	}
 	return sum.Add(v)
 }
+
+// One is one statement as kept: its latest record, the kept runs newest
+// first, and the document sent to 勤策 when it was kept (Statement for a
+// goods statement, Expense for an expense one; nil when not kept).
+type One struct {
+	Record    Record               `json:"record"`
+	Runs      []Record             `json:"runs"`
+	Statement *statement.Statement `json:"statement,omitempty"`
+	Expense   *statement.Expense   `json:"expense,omitempty"`
+}
+
+// One reads one statement: ErrNotFound when nothing was recorded for it.
+func (s *Store) One(ctx context.Context, p PeriodKey, customer string) (One, error) {
+	var out One
+	var err error
+	if out.Record, err = s.Get(ctx, p, customer); err != nil {
+		return out, err
+	}
+	if out.Runs, err = s.Runs(ctx, p, customer); err != nil {
+		return out, err
+	}
+	if p.DataType == tasks.DataTypeExpense {
+		var e statement.Expense
+		if err = s.Body(ctx, p, customer, &e); err == nil {
+			out.Expense = &e
+		}
+	} else {
+		var st statement.Statement
+		if err = s.Body(ctx, p, customer, &st); err == nil {
+			out.Statement = &st
+		}
+	}
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return out, err
+	}
+	return out, nil
+}
