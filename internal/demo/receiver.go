@@ -85,9 +85,7 @@ func (d *Receiver) Open(ctx context.Context) (err error) {
 		return fmt.Errorf("demo fakes: %w", err)
 	}
 	wcfg := cfg
-	if strings.HasSuffix(cfg.AdminAddr, ":0") {
-		wcfg.AdminAddr = cfg.AdminAddr // tests: any free port
-	} else {
+	if !strings.HasSuffix(cfg.AdminAddr, ":0") { // tests keep ":0": any free port
 		wcfg.AdminAddr = ""
 	}
 	d.fakes.Configure(&wcfg)
