@@ -187,15 +187,9 @@ func (m Mapping) Options() (reconcile.Options, error) {
 }
 
 // checkTypes refuses what reconcile would refuse: a type in two lists
-// (the defaults income/expense included), an empty one.
+// (reconcile's defaults income/expense included), an empty one.
 func checkTypes(o reconcile.Options) error {
-	if len(o.IncomeTypes) == 0 {
-		o.IncomeTypes = []string{"income"}
-	}
-	if len(o.ExpenseTypes) == 0 {
-		o.ExpenseTypes = []string{"expense"}
-	}
-	if err := o.Validate(); err != nil {
+	if _, err := o.WithDefaults(); err != nil {
 		var re *reconcile.Error
 		if errors.As(err, &re) {
 			return errors.New(strings.NewReplacer("IncomeTypes", "income types", "ExpenseTypes", "expense types",

@@ -102,7 +102,7 @@ func chainGroup(o *Options, txs []Transaction, g []int, prev *decimal.Decimal) {
 // left out: the first transaction after a period, whose balance before is
 // the period's balance. Nil when there is none.
 func EarliestTransaction(txs []Transaction, opt Options) *Transaction {
-	o, err := opt.withDefaults()
+	o, err := opt.WithDefaults()
 	if err != nil {
 		return nil
 	}

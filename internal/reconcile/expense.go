@@ -99,7 +99,7 @@ func PlatformCodes() []string {
 // direction, platform and order number as exts; the statement exts carry
 // the totals in and out.
 func BuildExpense(in ExpenseInput, opt Options) (ExpenseResult, error) {
-	o, err := opt.withDefaults()
+	o, err := opt.WithDefaults()
 	if err != nil {
 		return ExpenseResult{}, err
 	}
@@ -203,7 +203,7 @@ func BuildExpense(in ExpenseInput, opt Options) (ExpenseResult, error) {
 // direction and balance after it as exts; the statement exts carry the
 // totals in (income) and out (expense).
 func BuildExpenseFromOMS(in OMSExpenseInput, opt Options) (ExpenseResult, error) {
-	o, err := opt.withDefaults()
+	o, err := opt.WithDefaults()
 	if err != nil {
 		return ExpenseResult{}, err
 	}

@@ -104,7 +104,7 @@ type goodsEntry struct {
 // totals, balances and the 对账差异 ext. Transactions of SkipTypes are left
 // out.
 func BuildGoods(in GoodsInput, opt Options) (Result, error) {
-	o, err := opt.withDefaults()
+	o, err := opt.WithDefaults()
 	if err != nil {
 		return Result{}, err
 	}

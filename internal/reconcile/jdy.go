@@ -46,7 +46,7 @@ const (
 // ErrPeriodNotServed ("period not served by jdy"). There is no balance, so
 // no reconciliation: Difference is 0.
 func BuildGoodsFromJDY(in JDYInput, opt Options) (Result, error) {
-	o, err := opt.withDefaults()
+	o, err := opt.WithDefaults()
 	if err != nil {
 		return Result{}, err
 	}

@@ -107,11 +107,10 @@ func isASCIIAlnum(r rune) bool {
 	return r < utf8.RuneSelf && (r >= '0' && r <= '9' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z')
 }
 
-// withDefaults validates o and fills its zero fields.
-func (o Options) withDefaults() (Options, error) {
-	if err := o.Validate(); err != nil {
-		return o, err
-	}
+// WithDefaults fills o's zero fields with the defaults and validates the
+// result (a default may collide with a configured list; a default never
+// makes a valid field invalid, so one check after filling suffices).
+func (o Options) WithDefaults() (Options, error) {
 	def := func(s *string, v string) {
 		if *s == "" {
 			*s = v
@@ -130,7 +129,6 @@ func (o Options) withDefaults() (Options, error) {
 	if len(o.ExpenseTypes) == 0 {
 		o.ExpenseTypes = []string{"expense"}
 	}
-	// The defaults may collide with a configured list: check again.
 	if err := o.Validate(); err != nil {
 		return o, err
 	}

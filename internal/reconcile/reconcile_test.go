@@ -148,9 +148,9 @@ func TestOptionsValidate(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			_, err := tc.o.withDefaults()
+			_, err := tc.o.WithDefaults()
 			if (err == nil) != tc.ok {
-				t.Errorf("withDefaults() error = %v, want ok=%v", err, tc.ok)
+				t.Errorf("WithDefaults() error = %v, want ok=%v", err, tc.ok)
 			}
 			if err != nil && !errors.Is(err, ErrInvalidInput) {
 				t.Errorf("error %v is not ErrInvalidInput", err)
