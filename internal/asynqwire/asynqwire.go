@@ -1,10 +1,13 @@
-// Package asynqwire writes a pending task into Redis the way asynq's Client
-// does (github.com/hibiken/asynq v0.26: its TaskMessage protobuf, its keys,
-// its enqueue script), so that a Lua script of ours can queue a task and do
-// more in the same round trip (replay.Guard records the push's signature
-// there). asynq keeps these in an internal package; the known-answer tests
+// Package asynqwire holds the asynq records ksfsync writes itself
+// (github.com/hibiken/asynq v0.26; asynq keeps their formats in an internal
+// package): a pending task the way asynq's Client writes it (its
+// TaskMessage protobuf, keys and enqueue script), so that a Lua script of
+// ours can queue a task and do more in the same round trip (replay.Guard
+// records the push's signature there); and the scheduler entries and
+// enqueue events the queue UI lists (scheduler.go). The known-answer tests
 // compare what this package stores with what asynq.Client stores, byte for
-// byte, so an asynq upgrade that changes them fails the tests.
+// byte, and schedule's tests read the scheduler records back through
+// asynq.Inspector, so an asynq upgrade that changes them fails the tests.
 package asynqwire
 
 import (

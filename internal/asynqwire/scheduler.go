@@ -8,7 +8,7 @@ import (
 
 // The records asynq's Scheduler writes and the queue UI (asynqmon) reads on
 // its Schedulers page: schedule.Scheduler publishes its schedules in them.
-// schedule's TestQueueUIEntries reads them back through asynq.Inspector.
+// schedule's TestQueueUISchedulerEntries reads them back through asynq.Inspector.
 
 // AllSchedulers is the sorted set of schedulers' entry lists, scored by
 // expiry (base.AllSchedulers).
