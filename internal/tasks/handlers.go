@@ -279,13 +279,12 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 			h.observe(func(o Observer) { o.ReconcileDifference(t.Type()) })
 		}
 		h.finished(ctx, s, true)
-		h.record(ctx, Run{Sync: s, TaskID: taskID(ctx), Outcome: RunSaved, Built: &b, Took: time.Since(start)})
+		h.end(ctx, run, RunSaved, "", start)
 		h.done(t.Type(), OutcomeOK, start, log.Info().Int("lines", b.Lines).Bool("difference", b.Difference))
 		return nil
 	}
 	if ctx.Err() != nil { // shutdown or timeout: asynq hands the task back
-		run.Outcome, run.Reason, run.Took = RunRetrying, Reason(err), time.Since(start)
-		h.record(ctx, run)
+		h.end(ctx, run, RunRetrying, Reason(err), start)
 		h.done(t.Type(), OutcomeRetry, start, log.Warn().Err(err))
 		return err
 	}
@@ -293,8 +292,7 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 	retried, final := h.attemptOf(ctx)
 	run.Retried = retried
 	if !permanent && !final {
-		run.Outcome, run.Reason, run.Took = RunRetrying, Reason(err), time.Since(start)
-		h.record(ctx, run)
+		h.end(ctx, run, RunRetrying, Reason(err), start)
 		h.done(t.Type(), OutcomeRetry, start, log.Warn().Err(err).Int("retried", retried))
 		return err
 	}
@@ -305,30 +303,23 @@ func (h *Handlers) HandleSync(ctx context.Context, t *asynq.Task) error {
 	if rerr := h.report(ctx, Report{Sync: s, Reason: reason, SyncTaskID: taskID(ctx)}); rerr != nil {
 		// Neither reported nor queued for reporting: retry the whole job
 		// rather than lose the failure.
-		run.Outcome, run.Reason, run.Took = RunRetrying, reason, time.Since(start)
-		h.record(ctx, run)
+		h.end(ctx, run, RunRetrying, reason, start)
 		h.done(t.Type(), OutcomeRetry, start, log.Error().Err(rerr).AnErr("cause", err))
 		return fmt.Errorf("%w (and reporting it failed: %v)", err, rerr)
 	}
 	h.finished(ctx, s, false)
-	run.Reason, run.Took = reason, time.Since(start)
 	if errors.Is(err, ErrConfirmed) {
-		run.Outcome = RunConfirmed
-		h.record(ctx, run) // before done: whoever sees the job end finds it in the history
+		h.end(ctx, run, RunConfirmed, reason, start) // before done: whoever sees the job end finds it in the history
 		h.done(t.Type(), OutcomeConfirmed, start, log.Warn().Err(err).Str("reason", reason))
 		return toAsynq(err)
 	}
-	run.Outcome = RunFailed
-	h.record(ctx, run)
+	h.end(ctx, run, RunFailed, reason, start)
 	h.done(t.Type(), OutcomeFailed, start, log.Error().Err(err).Str("reason", reason).Bool("permanent", permanent))
 	return toAsynq(err)
 }
 
 func (h *Handlers) build(ctx context.Context, s Sync) (Built, error) {
-	b := h.Statements
-	if s.DataType == DataTypeExpense {
-		b = h.Expenses
-	}
+	b := h.builder(s.DataType)
 	if b == nil {
 		return Built{}, retry.Permanent(fmt.Errorf("no source configured for %s", s.DataType))
 	}
@@ -440,4 +431,12 @@ func toAsynq(err error) error {
 func taskID(ctx context.Context) string {
 	id, _ := asynq.GetTaskID(ctx)
 	return id
+}
+
+// builder builds statements of dataType (nil when none is configured).
+func (h *Handlers) builder(dataType string) Builder {
+	if dataType == DataTypeExpense {
+		return h.Expenses
+	}
+	return h.Statements
 }

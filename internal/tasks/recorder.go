@@ -45,16 +45,18 @@ type SourceNamer interface {
 	SourceName() string
 }
 
+// end records how a sync job ended: outcome, reason, time taken since start.
+func (h *Handlers) end(ctx context.Context, run Run, outcome, reason string, start time.Time) {
+	run.Outcome, run.Reason, run.Took = outcome, reason, time.Since(start)
+	h.record(ctx, run)
+}
+
 // record tells the Recorder how a sync job ended.
 func (h *Handlers) record(ctx context.Context, r Run) {
 	if h.Recorder == nil {
 		return
 	}
-	b := h.Statements
-	if r.Sync.DataType == DataTypeExpense {
-		b = h.Expenses
-	}
-	if n, ok := b.(SourceNamer); ok {
+	if n, ok := h.builder(r.Sync.DataType).(SourceNamer); ok {
 		r.Source = n.SourceName()
 	}
 	if r.At.IsZero() {
